@@ -1,0 +1,71 @@
+# xhv: GNU make build. `make` builds everything, `make check` runs the whole test suite
+# (unit + KVM integration, normal and ASan+UBSan builds), `make bench` runs the benchmark.
+
+CC      ?= gcc
+SAN     ?= 0
+O       ?= build
+ifeq ($(SAN),1)
+O       := build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CFLAGS_BASE = -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I. -I$(O)/gen
+CFLAGS  = $(CFLAGS_BASE) $(SANFLAGS) -MMD -MP
+LDFLAGS = $(SANFLAGS)
+LDLIBS  = -lpthread
+
+CORE_SRC   := $(wildcard core/*.c)
+LOADER_SRC := $(wildcard loader/*.c)
+KVM_SRC    := $(wildcard kvm/*.c)
+CLI_SRC    := $(wildcard cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+
+CORE_OBJ   := $(call obj,$(CORE_SRC))
+LOADER_OBJ := $(call obj,$(LOADER_SRC))
+KVM_OBJ    := $(call obj,$(KVM_SRC))
+CLI_OBJ    := $(call obj,$(CLI_SRC))
+UNIT_OBJ   := $(call obj,$(UNIT_SRC))
+GEN_HDR    := $(O)/gen/compat_layout.h
+
+.PHONY: all check check-fast check-san unit guests bench clean format fuzz
+all: $(O)/xhv $(O)/unit_tests guests
+
+$(O)/obj/%.o: %.c $(GEN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# Compat (32-bit caller) layouts are measured from Xen's own headers built with -m32.
+$(GEN_HDR): tools/gen_compat.c
+	@mkdir -p $(dir $@)
+	$(CC) -m32 -std=gnu11 -Wall -Wextra -Werror -I. $< -o $(O)/gen/gen_compat
+	$(O)/gen/gen_compat > $@.tmp && mv $@.tmp $@
+
+$(O)/xhv: $(CLI_OBJ) $(KVM_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(O)/unit_tests: $(UNIT_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+unit: $(O)/unit_tests
+	$(O)/unit_tests
+
+-include guest/guest.mk
+-include bench/bench.mk
+-include tests/fuzz/fuzz.mk
+
+check: all
+	$(MAKE) SAN=1 $(if $(SAN_ONLY_UNIT),build-san/unit_tests,build-san/xhv build-san/unit_tests)
+	tests/run_tests.sh
+
+check-fast: all
+	XHV_NO_SAN=1 tests/run_tests.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(O)/obj -name '*.d' 2>/dev/null)

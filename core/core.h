@@ -1,0 +1,274 @@
+/* core.h: the hypervisor core's internal API: domains, vCPUs, physmap, guest access, logging. */
+#ifndef XHV_CORE_H
+#define XHV_CORE_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/xen_abi.h"
+
+#define XHV_VERSION_MAJOR 4
+#define XHV_VERSION_MINOR 17
+#define XHV_EXTRAVERSION ".0-xhv"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE 4096ULL
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define INVALID_GFN (~0ULL)
+
+/* Toolstack conventions (libxl/xg): special pages just below 0xFF000. */
+#define X86_HVM_END_SPECIAL_REGION 0xff000ULL
+#define X86_HVM_NR_SPECIAL_PAGES 8
+#define SPECIALPAGE_XENSTORE 4
+#define SPECIALPAGE_CONSOLE 7
+#define XHV_SPECIAL_GFN(i) (X86_HVM_END_SPECIAL_REGION - X86_HVM_NR_SPECIAL_PAGES + (i))
+/* RAM below 4 GiB ends where Xen's HVM MMIO hole starts. */
+#define XHV_LOW_RAM_END 0xf0000000ULL
+
+#define XHV_MAX_VCPUS 128
+#define XHV_MAX_DOMAINS 1024
+
+struct accel_ops;
+struct vm_exit;
+
+/* ---- logging (core/log.c) ---- */
+enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
+extern int xhv_log_level; /* messages above this level are not printed to stderr */
+void xhv_log(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Guest-triggered message: prefixed d<domid>v<vcpu>, rate-limited per domain. */
+struct vcpu;
+struct domain;
+void gprintk(const struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void dprintk(const struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Host log ring (last XHV_LOG_RING bytes), read by sysctl readconsole / `xhv dmesg`. */
+#define XHV_LOG_RING (64 * 1024)
+size_t xhv_log_read(char *buf, size_t len, uint32_t *index);
+
+/* ---- physmap (core/physmap.c): GFN -> host memory ---- */
+enum p2m_type {
+    p2m_ram_rw,      /* ordinary guest RAM, backed by the domain's memfd */
+    p2m_special,     /* xhv-owned page in the memfd (special pages) */
+    p2m_shared_info, /* the shared_info overlay */
+};
+
+struct p2m_extent {
+    uint64_t gfn, nr;
+    uint64_t memfd_off; /* byte offset of gfn's page in the domain memfd */
+    enum p2m_type type;
+    int slot;           /* backend memory slot id */
+};
+
+struct physmap {
+    int memfd;
+    uint8_t *base;        /* host mapping of the whole memfd */
+    uint64_t memfd_size;  /* bytes */
+    uint64_t ram_pages;   /* RAM pages at creation (memfd pages [0, ram_pages) are RAM) */
+    struct p2m_extent *ext; /* sorted by gfn, non-overlapping */
+    unsigned nr_ext, cap_ext;
+    uint64_t slot_bitmap[8]; /* backend slot ids in use (512) */
+    pthread_mutex_t lock;
+};
+
+/* The result of a GFN lookup: host address of the page and what it is. */
+struct p2m_entry {
+    uint8_t *hva;
+    enum p2m_type type;
+};
+
+/* Memfd page offsets of the xhv-owned pages that follow RAM. */
+enum { XHV_PG_SHARED_INFO, XHV_PG_SPECIAL0, XHV_NR_OWNED = XHV_PG_SPECIAL0 + X86_HVM_NR_SPECIAL_PAGES };
+
+int physmap_init(struct domain *d, uint64_t ram_bytes);
+void physmap_destroy(struct domain *d);
+/* 0 and *e filled if gfn is mapped, -XEN_EFAULT if it is a hole. */
+int p2m_lookup(struct domain *d, uint64_t gfn, struct p2m_entry *e);
+/* Map nr pages of the memfd at memfd_off at gfn (replacing whatever was there). */
+int p2m_set(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t memfd_off, enum p2m_type t);
+/* Unmap [gfn, gfn+nr); RAM pages that go away are freed (memfd hole punched). */
+int p2m_remove(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed);
+/* Highest mapped GFN (0 if none). */
+uint64_t p2m_max_gfn(struct domain *d);
+/* Host address of the xhv-owned page number i (XHV_PG_*). */
+uint8_t *physmap_owned_page(struct domain *d, unsigned i);
+uint64_t physmap_owned_off(struct domain *d, unsigned i);
+
+/* ---- guest access (core/guest_access.c) ---- */
+/* Paging state of the calling vCPU, captured at every hypercall exit. */
+struct vcpu_paging {
+    uint64_t cr0, cr3, cr4, efer;
+};
+/* Translate a guest linear address; -XEN_EFAULT on any failure. write: need a writable mapping. */
+int guest_walk(struct domain *d, const struct vcpu_paging *pg, uint64_t gva, bool write,
+               uint64_t *gpa);
+/* Both return 0 or -XEN_EFAULT; nothing partial is hidden: on -EFAULT some bytes may be done. */
+int copy_from_guest(struct vcpu *v, void *dst, uint64_t gva, size_t len);
+int copy_to_guest(struct vcpu *v, uint64_t gva, const void *src, size_t len);
+int clear_guest(struct vcpu *v, uint64_t gva, size_t len);
+/* Physical (GPA) access to a domain's RAM, for loader and start-info writing. */
+int copy_to_gpa(struct domain *d, uint64_t gpa, const void *src, size_t len);
+int copy_from_gpa(struct domain *d, void *dst, uint64_t gpa, size_t len);
+
+/* ---- compat (core/compat.c): 32-bit caller struct layouts ---- */
+struct xlat_field;
+struct xlat_struct {
+    const char *name;
+    size_t native_size, compat_size;
+    const struct xlat_field *fields;
+    unsigned nr_fields;
+};
+/* Copy a struct in/out in the caller's layout (native struct always on the host side). */
+int copy_struct_from_guest(struct vcpu *v, void *native, uint64_t gva, const struct xlat_struct *x);
+int copy_struct_to_guest(struct vcpu *v, uint64_t gva, const void *native, const struct xlat_struct *x);
+extern const struct xlat_struct xlat_xen_add_to_physmap, xlat_xen_memory_map,
+    xlat_xen_memory_reservation, xlat_vcpu_runstate_info, xlat_xen_platform_parameters;
+/* Handle value stored in a native struct (guest linear address). */
+#define guest_handle_addr(h) ((uint64_t)(uintptr_t)(h).p)
+
+/* ---- vCPUs ---- */
+enum vcpu_runstate { RUNSTATE_RUNNING_ = 0, RUNSTATE_RUNNABLE_, RUNSTATE_BLOCKED_, RUNSTATE_OFFLINE_ };
+
+struct vcpu {
+    struct domain *domain;
+    unsigned vcpu_id;
+    void *accel;           /* backend per-vCPU state */
+    pthread_t thread;
+    bool thread_started;
+    bool online;
+    bool in_hypercall;     /* re-entry guard */
+    bool hcall_compat;     /* current hypercall uses the 32-bit ABI */
+    struct vcpu_paging paging; /* of the current hypercall */
+    /* vcpu_info registration (VCPUOP_register_vcpu_info) */
+    uint64_t vcpu_info_gfn;
+    uint32_t vcpu_info_offset;
+    bool vcpu_info_registered;
+    /* runstate accounting (ns, CLOCK_MONOTONIC) */
+    int runstate;
+    uint64_t runstate_entry;
+    uint64_t runstate_time[4];
+    /* host-side cost accounting, on when d->stats is set */
+    uint64_t exit_start_ns;
+    unsigned exit_kind;
+};
+
+/* ---- domains (core/domain.c) ---- */
+#define CONSOLE_RING (64 * 1024)
+struct console {
+    char ring[CONSOLE_RING]; /* guest output log */
+    uint64_t prod;
+    char in[4096];           /* input for CONSOLEIO_read */
+    uint32_t in_cons, in_prod;
+    /* token bucket for rate limiting guest output */
+    uint64_t tokens, last_refill_ns, dropped;
+    bool to_terminal;        /* also echo to stdout (xhv run) */
+    char line[256];          /* partial line not yet written to the terminal */
+    size_t line_len;
+    pthread_mutex_t lock;
+};
+
+struct domain_config {
+    uint64_t mem_bytes;
+    unsigned max_vcpus;
+    bool privileged;         /* may issue privileged ops (control domain) */
+    bool console_terminal;   /* echo console output on stdout */
+    const char *name;
+};
+
+/* Statistics of host-side cost per exit kind (bench). */
+enum exit_kind { EXK_HCALL, EXK_RAW_IO, EXK_OTHER, EXK_NR };
+struct exit_stats {
+    uint64_t count[EXK_NR];
+    uint64_t ns[EXK_NR];
+};
+
+struct domain {
+    domid_t domain_id;
+    char name[64];
+    const struct accel_ops *accel_ops;
+    void *accel;             /* backend per-domain state */
+    pthread_mutex_t lock;
+
+    unsigned max_vcpus;
+    struct vcpu **vcpu;
+
+    struct physmap p2m;
+    uint64_t tot_pages, max_pages;
+    bool privileged;
+
+    /* shutdown state */
+    bool is_shutting_down, is_shut_down, is_dying;
+    int shutdown_code;       /* -1 = not set */
+    pthread_cond_t shutdown_cond;
+
+    /* shared_info */
+    uint64_t shared_info_gfn; /* INVALID_GFN until mapped */
+    bool has_32bit_shinfo;
+
+    uint64_t hvm_params[HVM_NR_PARAMS];
+    bool hvm_param_set[HVM_NR_PARAMS];
+
+    /* guest-supplied memory map (E820), for XENMEM_memory_map */
+    struct hvm_memmap_table_entry *memmap;
+    unsigned nr_memmap;
+    char cmdline[1024];      /* XENVER_commandline answers Xen's cmdline: ours */
+
+    struct console console;
+
+    /* log-once bitmaps for unimplemented hypercalls and sub-ops */
+    uint64_t unimpl_logged[2];
+    /* guest-log rate limit */
+    uint64_t glog_tokens, glog_last_ns, glog_dropped;
+
+    bool stats_on;
+    struct exit_stats stats;
+    uint64_t hcall_page_writes;
+};
+
+extern struct domain *domain_table[XHV_MAX_DOMAINS];
+extern pthread_mutex_t domain_table_lock;
+
+struct domain *domain_create(domid_t domid, const struct domain_config *cfg,
+                             const struct accel_ops *ops, int *err);
+void domain_destroy(struct domain *d);
+struct domain *domain_lookup(domid_t id); /* NULL if none */
+/* Resolve a domid argument from caller v (DOMID_SELF allowed); NULL if none. */
+struct domain *rcu_lock_domain_by_any_id(struct vcpu *v, domid_t id);
+/* Guest-requested shutdown with a SHUTDOWN_* reason (first code wins). */
+void domain_shutdown(struct domain *d, unsigned reason);
+/* Crash a domain we cannot continue: log why, dump v's registers if given. */
+void domain_crash(struct domain *d, struct vcpu *v, const char *why, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Block until the domain has shut down; returns the shutdown code. */
+int domain_wait_shutdown(struct domain *d);
+bool domain_is_running(const struct domain *d);
+
+/* ---- vCPU loop (core/vcpu.c) ---- */
+int vcpu_start(struct vcpu *v);     /* start the vCPU thread */
+void vcpu_join(struct vcpu *v);
+void *vcpu_thread(void *arg);
+/* Handle one exit; returns false when the vCPU must stop. Exposed for unit tests. */
+bool vcpu_handle_exit(struct vcpu *v, struct vm_exit *ex);
+const char *exit_reason_name(unsigned reason);
+/* Snapshot of v's runstate (VCPUOP_get_runstate_info), native layout. */
+void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r);
+
+/* ---- hypercall page and CPUID (core/hypercall.c, core/cpuid.c) ---- */
+int hypercall_page_write(struct vcpu *v, uint64_t msr_value);
+/* Fill the Xen leaf at base+idx; false if the leaf is not a Xen leaf we answer. */
+void xen_cpuid_leaf(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+#define XEN_CPUID_BASE 0x40000000u
+#define XEN_CPUID_LIMIT 5u
+#define XEN_HYPERCALL_MSR 0x40000000u
+
+/* ---- console (core/console_io.c) ---- */
+void console_write(struct domain *d, const char *buf, size_t len);
+void console_input(struct domain *d, const char *buf, size_t len);
+void console_flush(struct domain *d);
+
+/* ---- time ---- */
+uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+extern uint32_t xhv_tsc_khz; /* guest TSC frequency, set by the backend (0 = unknown) */
+
+#endif
