@@ -79,6 +79,8 @@ struct vm_exit {
     uint64_t ret;        /* VMEXIT_HCALL: value for RAX */
     bool cpu_dirty;      /* write all of cpu.gpr and cpu.rip back */
     bool inject_gp;      /* MSR exits: raise #GP(0) instead of completing */
+    /* Stats (only when d->stats_on): now_ns() right after KVM_RUN returned. */
+    uint64_t t_exit;
 };
 
 struct accel_ops {

@@ -128,7 +128,6 @@ extern const struct xlat_struct xlat_xen_add_to_physmap, xlat_xen_memory_map,
 #define guest_handle_addr(h) ((uint64_t)(uintptr_t)(h).p)
 
 /* ---- vCPUs ---- */
-enum vcpu_runstate { RUNSTATE_RUNNING_ = 0, RUNSTATE_RUNNABLE_, RUNSTATE_BLOCKED_, RUNSTATE_OFFLINE_ };
 
 struct vcpu {
     struct domain *domain;
@@ -145,7 +144,7 @@ struct vcpu {
     uint32_t vcpu_info_offset;
     bool vcpu_info_registered;
     /* runstate accounting (ns, CLOCK_MONOTONIC) */
-    int runstate;
+    int runstate;          /* RUNSTATE_* from <xen/vcpu.h> */
     uint64_t runstate_entry;
     uint64_t runstate_time[4];
     /* host-side cost accounting, on when d->stats is set */
@@ -237,7 +236,8 @@ struct domain *domain_lookup(domid_t id); /* NULL if none */
 struct domain *rcu_lock_domain_by_any_id(struct vcpu *v, domid_t id);
 /* Guest-requested shutdown with a SHUTDOWN_* reason (first code wins). */
 void domain_shutdown(struct domain *d, unsigned reason);
-/* Crash a domain we cannot continue: log why, dump v's registers if given. */
+/* Crash a domain we cannot continue: log why, dump v's registers if given (v only from
+ * v's own thread: the backend reads registers synchronously). */
 void domain_crash(struct domain *d, struct vcpu *v, const char *why, ...)
     __attribute__((format(printf, 3, 4)));
 /* Block until the domain has shut down; returns the shutdown code. */
@@ -270,5 +270,6 @@ void console_flush(struct domain *d);
 /* ---- time ---- */
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 extern uint32_t xhv_tsc_khz; /* guest TSC frequency, set by the backend (0 = unknown) */
+void time_scale(uint64_t hz, uint32_t *mul_frac, int8_t *shift);
 
 #endif

@@ -1,0 +1,82 @@
+/* cpuid.c: the Xen hypervisor CPUID leaves (0x40000000 + 0..5) as xhv presents them. */
+#include <string.h>
+
+#include "core/core.h"
+
+uint32_t xhv_tsc_khz;
+
+/* ns = ((tsc << shift) * mul_frac) >> 32, as Xen's set_time_scale() computes it. */
+void time_scale(uint64_t hz, uint32_t *mul_frac, int8_t *shift)
+{
+    uint64_t tps64 = hz, ns = 1000000000ull;
+    int s = 0;
+    if (!hz) {
+        *mul_frac = 0, *shift = 0;
+        return;
+    }
+    while (tps64 > ns * 2) {
+        tps64 >>= 1;
+        s--;
+    }
+    while (tps64 <= ns) {
+        tps64 <<= 1;
+        s++;
+    }
+    *mul_frac = (uint32_t)((ns << 32) / tps64);
+    *shift = (int8_t)s;
+}
+
+static void leaf_time(uint32_t subleaf, uint32_t out[4])
+{
+    uint32_t mul;
+    int8_t shift;
+    switch (subleaf) {
+    case 0:
+        out[0] = 0;           /* no vtsc, no RDTSCP guarantees */
+        out[1] = 0;           /* tsc_mode default */
+        out[2] = xhv_tsc_khz; /* guest TSC kHz */
+        out[3] = 0;           /* incarnation */
+        break;
+    case 1:
+        time_scale((uint64_t)xhv_tsc_khz * 1000, &mul, &shift);
+        out[2] = mul;
+        out[3] = (uint32_t)(int32_t)shift;
+        break;
+    case 2:
+        out[0] = xhv_tsc_khz;
+        break;
+    }
+}
+
+void xen_cpuid_leaf(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+    memset(out, 0, 4 * sizeof(out[0]));
+    switch (leaf - XEN_CPUID_BASE) {
+    case 0:
+        out[0] = XEN_CPUID_BASE + XEN_CPUID_LIMIT;
+        out[1] = XEN_CPUID_SIGNATURE_EBX;
+        out[2] = XEN_CPUID_SIGNATURE_ECX;
+        out[3] = XEN_CPUID_SIGNATURE_EDX;
+        break;
+    case 1:
+        out[0] = (XHV_VERSION_MAJOR << 16) | XHV_VERSION_MINOR;
+        break;
+    case 2:
+        out[0] = 1; /* one hypercall page */
+        out[1] = XEN_HYPERCALL_MSR;
+        break;
+    case 3:
+        leaf_time(subleaf, out);
+        break;
+    case 4:
+        if (subleaf != 0)
+            break;
+        /* Only what xhv really provides: no upcall vector, no IOMMU, no APIC virtualisation. */
+        out[0] = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT;
+        out[1] = v->vcpu_id;
+        out[2] = v->domain->domain_id;
+        break;
+    default:
+        break; /* base+5 is PV-only; everything beyond the limit reads as zero */
+    }
+}

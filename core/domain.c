@@ -1,0 +1,244 @@
+/* domain.c: domain and vCPU lifetime, the domain table, shutdown and crash. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/accel.h"
+#include "core/core.h"
+
+struct domain *domain_table[XHV_MAX_DOMAINS];
+pthread_mutex_t domain_table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int domid_alloc(domid_t want, domid_t *out)
+{
+    if (want) {
+        if (want >= XHV_MAX_DOMAINS)
+            return -XEN_EINVAL;
+        if (domain_table[want])
+            return -XEN_EEXIST;
+        *out = want;
+        return 0;
+    }
+    for (unsigned id = 1; id < XHV_MAX_DOMAINS; id++) {
+        if (!domain_table[id]) {
+            *out = (domid_t)id;
+            return 0;
+        }
+    }
+    return -XEN_ENOSPC;
+}
+
+static int config_check(const struct domain_config *cfg)
+{
+    if (cfg->max_vcpus == 0 || cfg->max_vcpus > XHV_MAX_VCPUS)
+        return -XEN_EINVAL;
+    if (cfg->mem_bytes < (2ull << 20) || (cfg->mem_bytes & ~PAGE_MASK) ||
+        cfg->mem_bytes > (1ull << 40))
+        return -XEN_EINVAL;
+    return 0;
+}
+
+static int vcpus_create(struct domain *d)
+{
+    d->vcpu = calloc(d->max_vcpus, sizeof(*d->vcpu));
+    if (!d->vcpu)
+        return -XEN_ENOMEM;
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = calloc(1, sizeof(*v));
+        if (!v)
+            return -XEN_ENOMEM;
+        v->domain = d;
+        v->vcpu_id = i;
+        v->vcpu_info_gfn = INVALID_GFN;
+        v->runstate = RUNSTATE_offline;
+        v->runstate_entry = now_ns();
+        d->vcpu[i] = v;
+        int rc = d->accel_ops->vcpu_init ? d->accel_ops->vcpu_init(v) : 0;
+        if (rc)
+            return rc;
+    }
+    d->vcpu[0]->online = true;
+    return 0;
+}
+
+static void domain_free(struct domain *d)
+{
+    for (unsigned i = 0; d->vcpu && i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpu[i];
+        if (!v)
+            continue;
+        if (v->accel && d->accel_ops->vcpu_destroy)
+            d->accel_ops->vcpu_destroy(v);
+        free(v);
+    }
+    free(d->vcpu);
+    physmap_destroy(d);
+    if (d->accel && d->accel_ops->domain_destroy)
+        d->accel_ops->domain_destroy(d);
+    free(d->memmap);
+    pthread_mutex_destroy(&d->console.lock);
+    pthread_cond_destroy(&d->shutdown_cond);
+    pthread_mutex_destroy(&d->lock);
+    free(d);
+}
+
+static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
+                                   const struct accel_ops *ops)
+{
+    struct domain *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->domain_id = id;
+    snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "");
+    d->accel_ops = ops;
+    d->max_vcpus = cfg->max_vcpus;
+    d->privileged = cfg->privileged;
+    d->shutdown_code = -1;
+    d->shared_info_gfn = INVALID_GFN;
+    d->console.to_terminal = cfg->console_terminal;
+    pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->shutdown_cond, NULL);
+    pthread_mutex_init(&d->console.lock, NULL);
+    d->p2m.memfd = -1;
+    return d;
+}
+
+struct domain *domain_create(domid_t want, const struct domain_config *cfg,
+                             const struct accel_ops *ops, int *err)
+{
+    struct domain *d = NULL;
+    domid_t id;
+    int rc = config_check(cfg);
+    pthread_mutex_lock(&domain_table_lock);
+    if (rc == 0)
+        rc = domid_alloc(want, &id);
+    if (rc == 0 && !(d = domain_alloc(id, cfg, ops)))
+        rc = -XEN_ENOMEM;
+    if (rc == 0 && ops->domain_init)
+        rc = ops->domain_init(d);
+    if (rc == 0)
+        rc = physmap_init(d, cfg->mem_bytes);
+    if (rc == 0)
+        rc = vcpus_create(d);
+    if (rc == 0) {
+        d->tot_pages = d->max_pages = d->p2m.ram_pages;
+        domain_table[id] = d;
+    } else if (d) {
+        domain_free(d);
+        d = NULL;
+    }
+    pthread_mutex_unlock(&domain_table_lock);
+    if (err)
+        *err = rc;
+    return d;
+}
+
+struct domain *domain_lookup(domid_t id)
+{
+    struct domain *d = NULL;
+    pthread_mutex_lock(&domain_table_lock);
+    if (id < XHV_MAX_DOMAINS)
+        d = domain_table[id];
+    pthread_mutex_unlock(&domain_table_lock);
+    return d;
+}
+
+struct domain *rcu_lock_domain_by_any_id(struct vcpu *v, domid_t id)
+{
+    if (id == DOMID_SELF)
+        return v->domain;
+    return domain_lookup(id);
+}
+
+static void domain_kick_all(struct domain *d)
+{
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpu[i];
+        if (v && v->thread_started && d->accel_ops->vcpu_kick)
+            d->accel_ops->vcpu_kick(v);
+    }
+}
+
+void domain_shutdown(struct domain *d, unsigned reason)
+{
+    pthread_mutex_lock(&d->lock);
+    if (d->shutdown_code == -1)
+        d->shutdown_code = (int)reason;
+    bool first = !d->is_shutting_down;
+    d->is_shutting_down = true;
+    pthread_cond_broadcast(&d->shutdown_cond);
+    pthread_mutex_unlock(&d->lock);
+    if (first) {
+        xhv_log(LOG_INFO, "d%u: shutdown, reason %d", d->domain_id, d->shutdown_code);
+        domain_kick_all(d);
+    }
+}
+
+static void dump_cpu(const struct domain *d, const struct vcpu *v, const struct guest_cpu *c)
+{
+    static const char *const n[NR_GPRS] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp",
+                                            "rsi", "rdi", "r8",  "r9",  "r10", "r11",
+                                            "r12", "r13", "r14", "r15" };
+    char buf[1024];
+    int off = snprintf(buf, sizeof(buf), "d%uv%u registers: rip=%016llx rflags=%08llx cpl=%u%s\n",
+                       d->domain_id, v->vcpu_id, (unsigned long long)c->rip,
+                       (unsigned long long)c->rflags, c->cpl, c->cs_l ? " 64-bit" : "");
+    for (int i = 0; i < NR_GPRS && off < (int)sizeof(buf); i++)
+        off += snprintf(buf + off, sizeof(buf) - (size_t)off, "  %-3s=%016llx%s", n[i],
+                        (unsigned long long)c->gpr[i], i % 4 == 3 ? "\n" : "");
+    if (off < (int)sizeof(buf))
+        snprintf(buf + off, sizeof(buf) - (size_t)off,
+                 "  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx",
+                 (unsigned long long)c->cr0, (unsigned long long)c->cr2,
+                 (unsigned long long)c->cr3, (unsigned long long)c->cr4,
+                 (unsigned long long)c->efer);
+    xhv_log(LOG_ERR, "%s", buf);
+}
+
+void domain_crash(struct domain *d, struct vcpu *v, const char *why, ...)
+{
+    char msg[256];
+    va_list ap;
+    struct guest_cpu cpu;
+    va_start(ap, why);
+    vsnprintf(msg, sizeof(msg), why, ap);
+    va_end(ap);
+    xhv_log(LOG_ERR, "d%u crashed: %s", d->domain_id, msg);
+    if (v && d->accel_ops->vcpu_get_cpu && d->accel_ops->vcpu_get_cpu(v, &cpu) == 0)
+        dump_cpu(d, v, &cpu);
+    domain_shutdown(d, SHUTDOWN_crash);
+}
+
+bool domain_is_running(const struct domain *d)
+{
+    return !d->is_shutting_down && !d->is_dying;
+}
+
+int domain_wait_shutdown(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    while (!d->is_shut_down)
+        pthread_cond_wait(&d->shutdown_cond, &d->lock);
+    int code = d->shutdown_code;
+    pthread_mutex_unlock(&d->lock);
+    return code;
+}
+
+void domain_destroy(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->is_dying = true;
+    d->is_shutting_down = true;
+    pthread_cond_broadcast(&d->shutdown_cond);
+    pthread_mutex_unlock(&d->lock);
+    domain_kick_all(d);
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpu[i])
+            vcpu_join(d->vcpu[i]);
+    console_flush(d);
+    pthread_mutex_lock(&domain_table_lock);
+    if (domain_table[d->domain_id] == d)
+        domain_table[d->domain_id] = NULL;
+    pthread_mutex_unlock(&domain_table_lock);
+    domain_free(d);
+}

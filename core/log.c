@@ -1,0 +1,130 @@
+/* log.c: host log (stderr + ring for `xhv dmesg`) and rate-limited guest-triggered messages. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/core.h"
+
+int xhv_log_level = LOG_WARN;
+
+static char log_ring[XHV_LOG_RING];
+static uint64_t log_prod; /* free-running */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Guest messages: a burst of 50, then 10 per second per domain. */
+#define GLOG_BURST 50
+#define GLOG_PER_SEC 10
+
+uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void log_ring_put(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        log_ring[(log_prod + i) % XHV_LOG_RING] = s[i];
+    log_prod += n;
+}
+
+static void log_emit(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
+{
+    static const char *const tag[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+    char line[512];
+    int n = snprintf(line, sizeof(line), "(XHV) %s%s: ", tag[lvl], prefix);
+    if (n < 0)
+        return;
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    size_t len = m < 0 ? (size_t)n : strnlen(line, sizeof(line) - 2);
+    if (len && line[len - 1] != '\n')
+        line[len++] = '\n';
+    pthread_mutex_lock(&log_lock);
+    log_ring_put(line, len);
+    pthread_mutex_unlock(&log_lock);
+    if ((int)lvl <= xhv_log_level)
+        fwrite(line, 1, len, stderr);
+}
+
+void xhv_log(enum log_level lvl, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_emit(lvl, "", fmt, ap);
+    va_end(ap);
+}
+
+/* Token bucket per domain; returns false when the message must be dropped. */
+static bool glog_allow(struct domain *d)
+{
+    uint64_t now = now_ns();
+    bool ok;
+    pthread_mutex_lock(&log_lock);
+    if (d->glog_last_ns == 0)
+        d->glog_tokens = GLOG_BURST;
+    else
+        d->glog_tokens += (now - d->glog_last_ns) * GLOG_PER_SEC / 1000000000ull;
+    if (d->glog_tokens > GLOG_BURST)
+        d->glog_tokens = GLOG_BURST;
+    if (d->glog_tokens || d->glog_last_ns == 0)
+        d->glog_last_ns = now;
+    ok = d->glog_tokens > 0;
+    if (ok)
+        d->glog_tokens--;
+    else
+        d->glog_dropped++;
+    pthread_mutex_unlock(&log_lock);
+    return ok;
+}
+
+static void glog_emit(struct domain *d, const char *prefix, const char *fmt, va_list ap)
+{
+    uint64_t dropped;
+    if (!glog_allow(d))
+        return;
+    pthread_mutex_lock(&log_lock);
+    dropped = d->glog_dropped;
+    d->glog_dropped = 0;
+    pthread_mutex_unlock(&log_lock);
+    if (dropped)
+        xhv_log(LOG_WARN, " d%u: %llu guest messages suppressed", d->domain_id,
+                (unsigned long long)dropped);
+    log_emit(LOG_WARN, prefix, fmt, ap);
+}
+
+void gprintk(const struct vcpu *v, const char *fmt, ...)
+{
+    char prefix[32];
+    va_list ap;
+    snprintf(prefix, sizeof(prefix), " d%uv%u", v->domain->domain_id, v->vcpu_id);
+    va_start(ap, fmt);
+    glog_emit(v->domain, prefix, fmt, ap);
+    va_end(ap);
+}
+
+void dprintk(const struct domain *d, const char *fmt, ...)
+{
+    char prefix[32];
+    va_list ap;
+    snprintf(prefix, sizeof(prefix), " d%u", d->domain_id);
+    va_start(ap, fmt);
+    glog_emit((struct domain *)d, prefix, fmt, ap);
+    va_end(ap);
+}
+
+size_t xhv_log_read(char *buf, size_t len, uint32_t *index)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&log_lock);
+    uint64_t start = log_prod > XHV_LOG_RING ? log_prod - XHV_LOG_RING : 0;
+    uint64_t pos = index ? *index : start;
+    if (pos < start || pos > log_prod)
+        pos = start;
+    while (pos < log_prod && n < len)
+        buf[n++] = log_ring[pos++ % XHV_LOG_RING];
+    if (index)
+        *index = (uint32_t)pos;
+    pthread_mutex_unlock(&log_lock);
+    return n;
+}

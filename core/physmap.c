@@ -1,0 +1,274 @@
+/* physmap.c: a domain's guest-physical map: GFN extents over one memfd, mirrored as backend slots. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "core/accel.h"
+#include "core/core.h"
+
+#define MAX_SLOTS 512
+
+static int slot_alloc(struct physmap *p)
+{
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        if (!(p->slot_bitmap[i / 64] & (1ull << (i % 64)))) {
+            p->slot_bitmap[i / 64] |= 1ull << (i % 64);
+            return i;
+        }
+    }
+    return -1;
+}
+
+static void slot_free(struct physmap *p, int slot)
+{
+    p->slot_bitmap[slot / 64] &= ~(1ull << (slot % 64));
+}
+
+static uint8_t *ext_hva(struct physmap *p, const struct p2m_extent *e)
+{
+    return p->base + e->memfd_off;
+}
+
+/* Tell the backend about one extent (map) or forget it (unmap). */
+static int ext_publish(struct domain *d, struct p2m_extent *e, bool map)
+{
+    struct physmap *p = &d->p2m;
+    if (!d->accel_ops || !d->accel_ops->mem_set)
+        return 0;
+    if (!map)
+        return d->accel_ops->mem_set(d, e->slot, e->gfn << PAGE_SHIFT, 0, NULL);
+    return d->accel_ops->mem_set(d, e->slot, e->gfn << PAGE_SHIFT, e->nr << PAGE_SHIFT,
+                                 ext_hva(p, e));
+}
+
+static int ext_insert_at(struct physmap *p, unsigned idx, const struct p2m_extent *e)
+{
+    if (p->nr_ext == p->cap_ext) {
+        unsigned cap = p->cap_ext ? p->cap_ext * 2 : 8;
+        struct p2m_extent *n = realloc(p->ext, cap * sizeof(*n));
+        if (!n)
+            return -XEN_ENOMEM;
+        p->ext = n;
+        p->cap_ext = cap;
+    }
+    memmove(&p->ext[idx + 1], &p->ext[idx], (p->nr_ext - idx) * sizeof(*e));
+    p->ext[idx] = *e;
+    p->nr_ext++;
+    return 0;
+}
+
+static void ext_delete_at(struct physmap *p, unsigned idx)
+{
+    memmove(&p->ext[idx], &p->ext[idx + 1], (p->nr_ext - idx - 1) * sizeof(p->ext[0]));
+    p->nr_ext--;
+}
+
+/* Index of the first extent whose end is above gfn. */
+static unsigned ext_search(const struct physmap *p, uint64_t gfn)
+{
+    unsigned lo = 0, hi = p->nr_ext;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (p->ext[mid].gfn + p->ext[mid].nr <= gfn)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Add a new extent (already known not to overlap), with its own backend slot. */
+static int ext_add(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, enum p2m_type t)
+{
+    struct physmap *p = &d->p2m;
+    struct p2m_extent e = { .gfn = gfn, .nr = nr, .memfd_off = off, .type = t };
+    int rc;
+    if (nr == 0)
+        return 0;
+    e.slot = slot_alloc(p);
+    if (e.slot < 0)
+        return -XEN_ENOSPC;
+    rc = ext_publish(d, &e, true);
+    if (rc == 0)
+        rc = ext_insert_at(p, ext_search(p, gfn), &e);
+    if (rc) {
+        slot_free(p, e.slot);
+        return rc;
+    }
+    return 0;
+}
+
+static void punch(struct physmap *p, uint64_t off, uint64_t nr)
+{
+    /* Give the memory back; if punching fails the pages just stay allocated. */
+    if (fallocate(p->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
+                  (off_t)(nr << PAGE_SHIFT)) != 0)
+        xhv_log(LOG_DEBUG, "physmap: punch hole failed: %s", strerror(errno));
+}
+
+/* Cut [gfn, gfn+nr) out of every extent; RAM pages cut out are freed. Lock held. */
+static int ext_cut(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed)
+{
+    struct physmap *p = &d->p2m;
+    uint64_t end = gfn + nr;
+    unsigned i = ext_search(p, gfn);
+    while (i < p->nr_ext && p->ext[i].gfn < end) {
+        struct p2m_extent old = p->ext[i];
+        uint64_t oend = old.gfn + old.nr;
+        uint64_t cut_lo = old.gfn > gfn ? old.gfn : gfn, cut_hi = oend < end ? oend : end;
+        ext_publish(d, &old, false);
+        slot_free(p, old.slot);
+        ext_delete_at(p, i);
+        if (old.type == p2m_ram_rw) {
+            punch(p, old.memfd_off + ((cut_lo - old.gfn) << PAGE_SHIFT), cut_hi - cut_lo);
+            if (freed)
+                *freed += cut_hi - cut_lo;
+        }
+        int rc = ext_add(d, old.gfn, cut_lo - old.gfn, old.memfd_off, old.type);
+        if (rc == 0)
+            rc = ext_add(d, cut_hi, oend - cut_hi,
+                         old.memfd_off + ((cut_hi - old.gfn) << PAGE_SHIFT), old.type);
+        if (rc)
+            return rc;
+        i = ext_search(p, cut_hi);
+    }
+    return 0;
+}
+
+static bool range_ok(uint64_t gfn, uint64_t nr)
+{
+    /* 52-bit guest-physical addresses at most. */
+    return nr && gfn < (1ull << 40) && nr <= (1ull << 40) - gfn;
+}
+
+int p2m_set(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t memfd_off, enum p2m_type t)
+{
+    struct physmap *p = &d->p2m;
+    int rc;
+    if (!range_ok(gfn, nr) || (memfd_off & ~PAGE_MASK) || memfd_off > p->memfd_size ||
+        nr > (p->memfd_size - memfd_off) >> PAGE_SHIFT)
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&p->lock);
+    rc = ext_cut(d, gfn, nr, NULL);
+    if (rc == 0)
+        rc = ext_add(d, gfn, nr, memfd_off, t);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+int p2m_remove(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed)
+{
+    int rc;
+    if (freed)
+        *freed = 0;
+    if (!range_ok(gfn, nr))
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&d->p2m.lock);
+    rc = ext_cut(d, gfn, nr, freed);
+    pthread_mutex_unlock(&d->p2m.lock);
+    return rc;
+}
+
+int p2m_lookup(struct domain *d, uint64_t gfn, struct p2m_entry *out)
+{
+    struct physmap *p = &d->p2m;
+    int rc = -XEN_EFAULT;
+    pthread_mutex_lock(&p->lock);
+    unsigned i = ext_search(p, gfn);
+    if (i < p->nr_ext && p->ext[i].gfn <= gfn) {
+        out->hva = ext_hva(p, &p->ext[i]) + ((gfn - p->ext[i].gfn) << PAGE_SHIFT);
+        out->type = p->ext[i].type;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+uint64_t p2m_max_gfn(struct domain *d)
+{
+    uint64_t max = 0;
+    pthread_mutex_lock(&d->p2m.lock);
+    if (d->p2m.nr_ext)
+        max = d->p2m.ext[d->p2m.nr_ext - 1].gfn + d->p2m.ext[d->p2m.nr_ext - 1].nr - 1;
+    pthread_mutex_unlock(&d->p2m.lock);
+    return max;
+}
+
+uint64_t physmap_owned_off(struct domain *d, unsigned i)
+{
+    return (d->p2m.ram_pages + i) << PAGE_SHIFT;
+}
+
+uint8_t *physmap_owned_page(struct domain *d, unsigned i)
+{
+    return d->p2m.base + physmap_owned_off(d, i);
+}
+
+static int physmap_layout(struct domain *d)
+{
+    uint64_t ram = d->p2m.ram_pages, low = XHV_LOW_RAM_END >> PAGE_SHIFT;
+    int rc = p2m_set(d, 0, ram < low ? ram : low, 0, p2m_ram_rw);
+    if (rc == 0 && ram > low)
+        rc = p2m_set(d, 1ull << (32 - PAGE_SHIFT), ram - low, low << PAGE_SHIFT, p2m_ram_rw);
+    if (rc == 0)
+        rc = p2m_set(d, XHV_SPECIAL_GFN(0), X86_HVM_NR_SPECIAL_PAGES,
+                     physmap_owned_off(d, XHV_PG_SPECIAL0), p2m_special);
+    return rc;
+}
+
+int physmap_init(struct domain *d, uint64_t ram_bytes)
+{
+    struct physmap *p = &d->p2m;
+    char name[32];
+    memset(p, 0, sizeof(*p));
+    p->memfd = -1;
+    pthread_mutex_init(&p->lock, NULL);
+    if (ram_bytes < (1ull << 20) || (ram_bytes & ~PAGE_MASK) || ram_bytes > (1ull << 40))
+        return -XEN_EINVAL;
+    p->ram_pages = ram_bytes >> PAGE_SHIFT;
+    p->memfd_size = (p->ram_pages + XHV_NR_OWNED) << PAGE_SHIFT;
+    snprintf(name, sizeof(name), "xhv-d%u-ram", d->domain_id);
+    p->memfd = memfd_create(name, MFD_CLOEXEC);
+    if (p->memfd < 0 || ftruncate(p->memfd, (off_t)p->memfd_size) < 0)
+        goto fail;
+    p->base = mmap(NULL, p->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                   p->memfd, 0);
+    if (p->base == MAP_FAILED) {
+        p->base = NULL;
+        goto fail;
+    }
+    int rc = physmap_layout(d);
+    if (rc)
+        physmap_destroy(d);
+    return rc;
+fail:
+    xhv_log(LOG_ERR, "d%u: cannot allocate %llu MiB of guest RAM: %s", d->domain_id,
+            (unsigned long long)(ram_bytes >> 20), strerror(errno));
+    physmap_destroy(d);
+    return -XEN_ENOMEM;
+}
+
+void physmap_destroy(struct domain *d)
+{
+    struct physmap *p = &d->p2m;
+    pthread_mutex_lock(&p->lock);
+    while (p->nr_ext) {
+        ext_publish(d, &p->ext[p->nr_ext - 1], false);
+        p->nr_ext--;
+    }
+    free(p->ext);
+    p->ext = NULL;
+    p->cap_ext = 0;
+    memset(p->slot_bitmap, 0, sizeof(p->slot_bitmap));
+    if (p->base)
+        munmap(p->base, p->memfd_size);
+    p->base = NULL;
+    if (p->memfd >= 0)
+        close(p->memfd);
+    p->memfd = -1;
+    pthread_mutex_unlock(&p->lock);
+}

@@ -1,0 +1,187 @@
+/* vcpu.c: the vCPU exit loop: run, handle the exit (hypercall, I/O, MSR, fault), repeat. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/accel.h"
+#include "core/core.h"
+#include "core/hypercall.h"
+#include "core/xhv_ports.h"
+
+const char *exit_reason_name(unsigned reason)
+{
+    static const char *const names[VMEXIT_NR] = {
+        "none", "hypercall", "io", "mmio", "rdmsr", "wrmsr", "triple-fault", "fault", "intr",
+    };
+    return reason < VMEXIT_NR ? names[reason] : "?";
+}
+
+static void runstate_change(struct vcpu *v, int state)
+{
+    uint64_t now = now_ns();
+    pthread_mutex_lock(&v->domain->lock);
+    v->runstate_time[v->runstate] += now - v->runstate_entry;
+    v->runstate = state;
+    v->runstate_entry = now;
+    pthread_mutex_unlock(&v->domain->lock);
+}
+
+void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r)
+{
+    uint64_t now = now_ns();
+    pthread_mutex_lock(&v->domain->lock);
+    r->state = v->runstate;
+    r->state_entry_time = v->runstate_entry;
+    for (int i = 0; i < 4; i++)
+        r->time[i] = v->runstate_time[i];
+    r->time[v->runstate] += now - v->runstate_entry;
+    pthread_mutex_unlock(&v->domain->lock);
+}
+
+/* Port I/O other than the hypercall port. */
+static void handle_pio(struct vcpu *v, struct vm_exit *ex)
+{
+    struct domain *d = v->domain;
+    size_t n = (size_t)ex->io.size * ex->io.count;
+    if (ex->io.port == XHV_RAW_PORT)
+        return; /* bench: the bare exit, answered without dispatch */
+    if (ex->io.port == XHV_DEBUGCON_PORT && ex->io.size == 1) {
+        if (ex->io.out)
+            console_write(d, (const char *)ex->io.data, n);
+        else
+            memset(ex->io.data, XHV_DEBUGCON_PORT, n);
+        return;
+    }
+    if (!ex->io.out)
+        memset(ex->io.data, 0xff, n);
+    gprintk(v, "unhandled I/O port %s 0x%x size %u", ex->io.out ? "write" : "read", ex->io.port,
+            ex->io.size);
+}
+
+/* A hole: reads see all-ones, writes are dropped, as on Xen. */
+static void handle_mmio(struct vcpu *v, struct vm_exit *ex)
+{
+    if (!ex->mmio.write)
+        memset(ex->mmio.data, 0xff, ex->mmio.size);
+    gprintk(v, "access to unmapped GPA 0x%llx (%s, %u bytes)", (unsigned long long)ex->mmio.gpa,
+            ex->mmio.write ? "write" : "read", ex->mmio.size);
+}
+
+static void handle_msr(struct vcpu *v, struct vm_exit *ex, bool write)
+{
+    if (ex->msr.index != XEN_HYPERCALL_MSR) {
+        ex->inject_gp = true;
+        return;
+    }
+    if (!write) {
+        ex->msr.data = 0; /* Xen: reading the page MSR gives 0 */
+        return;
+    }
+    v->hcall_compat = ex->cpu_valid ? !vcpu_is_64bit(&ex->cpu) : false;
+    if (hypercall_page_write(v, ex->msr.data) != 0)
+        ex->inject_gp = true;
+}
+
+bool vcpu_handle_exit(struct vcpu *v, struct vm_exit *ex)
+{
+    struct domain *d = v->domain;
+    switch (ex->reason) {
+    case VMEXIT_HCALL:
+        hvm_hypercall(v, ex);
+        break;
+    case VMEXIT_IO:
+        handle_pio(v, ex);
+        break;
+    case VMEXIT_MMIO:
+        handle_mmio(v, ex);
+        break;
+    case VMEXIT_MSR_READ:
+    case VMEXIT_MSR_WRITE:
+        handle_msr(v, ex, ex->reason == VMEXIT_MSR_WRITE);
+        break;
+    case VMEXIT_SHUTDOWN:
+        domain_crash(d, v, "triple fault on vCPU %u", v->vcpu_id);
+        return false;
+    case VMEXIT_FAULT:
+        domain_crash(d, v, "vCPU %u cannot continue: %s", v->vcpu_id, ex->fault.why);
+        return false;
+    case VMEXIT_INTR:
+    case VMEXIT_NONE:
+    case VMEXIT_NR:
+        break;
+    }
+    return domain_is_running(d);
+}
+
+static unsigned exit_kind(const struct vm_exit *ex)
+{
+    if (ex->reason == VMEXIT_HCALL)
+        return EXK_HCALL;
+    if (ex->reason == VMEXIT_IO && ex->io.port == XHV_RAW_PORT)
+        return EXK_RAW_IO;
+    return EXK_OTHER;
+}
+
+/* Host-side cost: from KVM_RUN returning (ex->t_exit) to the next vcpu_run call. */
+static void stats_account(struct domain *d, const struct vm_exit *ex)
+{
+    if (!ex->t_exit)
+        return;
+    unsigned k = exit_kind(ex);
+    uint64_t dt = now_ns() - ex->t_exit;
+    __atomic_fetch_add(&d->stats.count[k], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&d->stats.ns[k], dt, __ATOMIC_RELAXED);
+}
+
+static void vcpu_stopped(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    bool all = true;
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpu[i]->thread_started && d->vcpu[i]->runstate != RUNSTATE_offline)
+            all = false;
+    if (all) {
+        d->is_shut_down = true;
+        pthread_cond_broadcast(&d->shutdown_cond);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+void *vcpu_thread(void *arg)
+{
+    struct vcpu *v = arg;
+    struct domain *d = v->domain;
+    struct vm_exit ex;
+    memset(&ex, 0, sizeof(ex));
+    runstate_change(v, RUNSTATE_running);
+    while (domain_is_running(d)) {
+        if (d->stats_on)
+            stats_account(d, &ex);
+        int rc = d->accel_ops->vcpu_run(v, &ex);
+        if (rc < 0) {
+            domain_crash(d, v, "backend failed to run vCPU %u (%d)", v->vcpu_id, rc);
+            break;
+        }
+        if (!vcpu_handle_exit(v, &ex))
+            break;
+    }
+    runstate_change(v, RUNSTATE_offline);
+    vcpu_stopped(d);
+    return NULL;
+}
+
+int vcpu_start(struct vcpu *v)
+{
+    v->thread_started = true;
+    if (pthread_create(&v->thread, NULL, vcpu_thread, v) != 0) {
+        v->thread_started = false;
+        return -XEN_ENOMEM;
+    }
+    return 0;
+}
+
+void vcpu_join(struct vcpu *v)
+{
+    if (v->thread_started)
+        pthread_join(v->thread, NULL);
+    v->thread_started = false;
+}
