@@ -22,7 +22,12 @@
 #define SIZE(s) printf("#define COMPAT_%s_SIZE %u\n", #s, (unsigned)sizeof(struct s))
 #define FIELD(s, f)                                                                      \
     printf("#define COMPAT_%s__%s_OFF %u\n#define COMPAT_%s__%s_SIZE %u\n", #s, #f,     \
-           (unsigned)offsetof(struct s, f), #s, #f, (unsigned)sizeof(((struct s *)0)->f))
+           (unsigned)offsetof(struct s, f), #s, #f, (unsigned)sizeof(((struct s *)0)->f)), \
+        nr_fields++
+/* Number of FIELD()s listed since the last END(): the compat tables check they cover all. */
+#define END(s) printf("#define COMPAT_%s_NR_FIELDS %u\n", #s, nr_fields), nr_fields = 0
+
+static unsigned nr_fields;
 
 int main(void)
 {
@@ -35,10 +40,12 @@ int main(void)
     FIELD(xen_add_to_physmap, space);
     FIELD(xen_add_to_physmap, idx);
     FIELD(xen_add_to_physmap, gpfn);
+    END(xen_add_to_physmap);
 
     SIZE(xen_memory_map);
     FIELD(xen_memory_map, nr_entries);
     FIELD(xen_memory_map, buffer);
+    END(xen_memory_map);
 
     SIZE(xen_memory_reservation);
     FIELD(xen_memory_reservation, extent_start);
@@ -46,14 +53,17 @@ int main(void)
     FIELD(xen_memory_reservation, extent_order);
     FIELD(xen_memory_reservation, mem_flags);
     FIELD(xen_memory_reservation, domid);
+    END(xen_memory_reservation);
 
     SIZE(vcpu_runstate_info);
     FIELD(vcpu_runstate_info, state);
     FIELD(vcpu_runstate_info, state_entry_time);
     FIELD(vcpu_runstate_info, time);
+    END(vcpu_runstate_info);
 
     SIZE(xen_platform_parameters);
     FIELD(xen_platform_parameters, virt_start);
+    END(xen_platform_parameters);
 
     /* Layouts the core writes into guest memory directly (shared_info, vcpu_info). */
     SIZE(vcpu_info);
@@ -61,6 +71,7 @@ int main(void)
     FIELD(vcpu_info, evtchn_upcall_mask);
     FIELD(vcpu_info, evtchn_pending_sel);
     FIELD(vcpu_info, time);
+    END(vcpu_info);
     SIZE(shared_info);
     FIELD(shared_info, vcpu_info);
     FIELD(shared_info, evtchn_pending);
@@ -69,6 +80,7 @@ int main(void)
     FIELD(shared_info, wc_sec);
     FIELD(shared_info, wc_nsec);
     FIELD(shared_info, arch);
+    END(shared_info);
 
     /* Same in both ABIs; listed so a difference would show up here. */
     SIZE(xen_hvm_param);
