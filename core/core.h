@@ -99,6 +99,7 @@ uint64_t physmap_owned_off(struct domain *d, unsigned i);
 /* Paging state of the calling vCPU, captured at every hypercall exit. */
 struct vcpu_paging {
     uint64_t cr0, cr3, cr4, efer;
+    uint64_t rflags; /* EFLAGS.AC decides SMAP for hypercall copies, as in Xen */
 };
 /* Translate a guest linear address; -XEN_EFAULT on any failure. write: need a writable mapping. */
 int guest_walk(struct domain *d, const struct vcpu_paging *pg, uint64_t gva, bool write,

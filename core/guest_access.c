@@ -183,14 +183,10 @@ static int walk_2level(struct walk *w, const struct vcpu_paging *pg)
     return 0;
 }
 
-/*
- * Xen applies SMAP unless EFLAGS.AC is set, but struct vcpu_paging carries no RFLAGS yet:
- * behave as if AC were set (no SMAP faults) until it does.
- */
+/* guest_walk_tables(): a supervisor data access to a user page faults unless EFLAGS.AC. */
 static bool smap_blocks(const struct vcpu_paging *pg)
 {
-    (void)pg;
-    return false;
+    return !(pg->rflags & (1ULL << 18));
 }
 
 static int check_access(const struct walk *w, const struct vcpu_paging *pg, bool write)

@@ -130,7 +130,9 @@ void hvm_hypercall(struct vcpu *v, struct vm_exit *ex)
     } else {
         decode_args(c, is64, &nr, args);
         v->hcall_compat = !is64;
-        v->paging = (struct vcpu_paging){ c->cr0, c->cr3, c->cr4, c->efer };
+        v->paging = (struct vcpu_paging){
+            .cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer, .rflags = c->rflags,
+        };
         v->in_hypercall = true;
         ret = hypercall_dispatch(v, nr, args);
         v->in_hypercall = false;

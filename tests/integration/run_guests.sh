@@ -16,7 +16,7 @@ cp "$(command -v true)" "$tmp/nopvh"
 head -c $((4 << 20)) /dev/zero > "$tmp/module4m"
 
 run_case() {
-    local name=$1 args=$2 want=$3 text=$4 env=() argv=() a
+    local name=$1 args=$2 want=$3 text=$4 env=() argv=() pre=() a
     eval "set -- $args"
     for a in "$@"; do
         case $a in
@@ -25,6 +25,7 @@ run_case() {
         IMAGE=*) argv+=("$tmp/${a#IMAGE=}") ;;
         MODULE4M) argv+=("$tmp/module4m") ;;
         ENV=*) env+=("${a#ENV=}") ;;
+        AS_NOBODY) pre=(setpriv --reuid=65534 --regid=65534 --clear-groups) ;;
         *) argv+=("$a") ;;
         esac
     done
@@ -33,8 +34,14 @@ run_case() {
         skip=$((skip + 1))
         return
     fi
+    if [ ${#pre[@]} -gt 0 ] && { [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null ||
+        ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$xhv"; }; then
+        echo "SKIPPED $name (needs root, setpriv and an xhv binary user nobody can run)"
+        skip=$((skip + 1))
+        return
+    fi
     local out="$tmp/$name.out" st
-    env "${env[@]}" timeout 120 "$xhv" run "${argv[@]}" </dev/null >"$out" 2>&1
+    env "${env[@]}" "${pre[@]}" timeout 120 "$xhv" run "${argv[@]}" </dev/null >"$out" 2>&1
     st=$?
     if [ "$st" = "$want" ] && grep -qF -- "$text" "$out"; then
         echo "PASS $name"

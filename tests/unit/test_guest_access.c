@@ -410,6 +410,28 @@ TEST(ga_user_pages_are_accessible)
     }
 }
 
+/* SMAP (guest_walk_tables): user pages fault for hypercall copies unless EFLAGS.AC is set. */
+TEST(ga_smap_needs_ac)
+{
+    FOR_EACH_MODE(m)
+    {
+        struct env e;
+        uint64_t gpa = 0;
+        if (!env_init(&e, m))
+            return;
+        map(&e, VA, DATA, 1, P | RW | US);
+        e.v.paging.cr4 |= 1ULL << 21; /* CR4.SMAP */
+        e.v.paging.rflags = 0;
+        MODE_FAIL(walk(&e, VA, false, &gpa) == -XEN_EFAULT);
+        e.v.paging.rflags = 1ULL << 18; /* EFLAGS.AC: stac() around the call */
+        MODE_FAIL(walk(&e, VA, false, &gpa) == 0);
+        e.v.paging.rflags = 0;
+        map(&e, VA, DATA, 1, P | RW); /* supervisor page: SMAP does not apply */
+        MODE_FAIL(walk(&e, VA, true, &gpa) == 0);
+        env_fini(&e);
+    }
+}
+
 TEST(ga_reserved_bits)
 {
     FOR_EACH_MODE(m)
