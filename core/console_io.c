@@ -1,0 +1,221 @@
+/* console_io.c: CONSOLEIO_write/read; a domain's console log ring, terminal echo, rate limit. */
+#include <string.h>
+#include <unistd.h>
+
+#include "core/accel.h"
+#include "core/handlers.h"
+#include "core/hypercall.h"
+
+/*
+ * Guest output goes three ways: every byte into d->console.ring (the 64 KiB log `xhv console`
+ * reads; prod free-running), and, when d->console.to_terminal, complete lines to the terminal.
+ * Terminal lines are escaped (Xen's guest_console_write() strips non-printables for domUs; we
+ * keep them visible instead): printable ASCII, '\t' and '\n' pass, '\r' is dropped, anything
+ * else becomes \xNN, so a guest cannot send escape sequences to the host terminal. Each line
+ * is one write(), so lines of different domains never interleave, and a token bucket per
+ * domain (burst 64 KiB, 16 KiB/s) keeps a flooding guest from slowing the host: lines over
+ * budget are dropped and counted, and the count is reported once in the host log.
+ */
+#define CONSOLE_BURST (64 * 1024)
+#define CONSOLE_RATE (16 * 1024) /* bytes per second */
+#define CONSOLE_CHUNK 127        /* bytes copied from the guest at a time, as Xen's kbuf */
+#define LINE_MAX_OUT (sizeof(((struct console *)0)->line) * 4 + 2)
+
+static int console_fd = STDOUT_FILENO;
+
+void console_set_output_fd(int fd)
+{
+    console_fd = fd;
+}
+
+/* Xen's xsm_console_io(): the console domain (is_console) or the control domain. */
+static bool is_console_domain(const struct domain *d)
+{
+    return d->console.to_terminal || d->privileged;
+}
+
+static size_t escape_line(char *out, const char *in, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '\r')
+            continue;
+        if (c == '\t' || (c >= 0x20 && c < 0x7f)) {
+            out[n++] = (char)c;
+            continue;
+        }
+        out[n++] = '\\', out[n++] = 'x';
+        out[n++] = hex[c >> 4], out[n++] = hex[c & 15];
+    }
+    out[n++] = '\n';
+    return n;
+}
+
+/* Token bucket; console.lock held. */
+static bool bucket_take(struct console *c, size_t cost)
+{
+    uint64_t now = now_ns();
+
+    if (c->last_refill_ns == 0)
+        c->tokens = CONSOLE_BURST;
+    else
+        c->tokens += (now - c->last_refill_ns) * CONSOLE_RATE / 1000000000ull;
+    if (c->tokens > CONSOLE_BURST)
+        c->tokens = CONSOLE_BURST;
+    c->last_refill_ns = now;
+    if (c->tokens < cost)
+        return false;
+    c->tokens -= cost;
+    return true;
+}
+
+/* Report (once per episode) what the bucket dropped; console.lock held. */
+static void report_dropped(struct domain *d)
+{
+    if (!d->console.dropped)
+        return;
+    xhv_log(LOG_WARN, "d%u console output rate-limited, %llu bytes dropped", d->domain_id,
+            (unsigned long long)d->console.dropped);
+    d->console.dropped = 0;
+}
+
+/* Write the pending line (d->console.line) to the terminal; console.lock held. */
+static void emit_line(struct domain *d)
+{
+    struct console *c = &d->console;
+    char out[LINE_MAX_OUT];
+    size_t n = escape_line(out, c->line, c->line_len);
+
+    if (bucket_take(c, n)) {
+        report_dropped(d);
+        if (write(console_fd, out, n) < 0)
+            c->dropped += c->line_len; /* a closed terminal is no reason to stop the guest */
+    } else {
+        c->dropped += c->line_len;
+    }
+    c->line_len = 0;
+}
+
+static void ring_put(struct console *c, const char *buf, size_t len)
+{
+    if (len > CONSOLE_RING) { /* only the last CONSOLE_RING bytes survive anyway */
+        c->prod += len - CONSOLE_RING;
+        buf += len - CONSOLE_RING;
+        len = CONSOLE_RING;
+    }
+    size_t at = c->prod % CONSOLE_RING, first = CONSOLE_RING - at;
+    if (first > len)
+        first = len;
+    memcpy(c->ring + at, buf, first);
+    memcpy(c->ring, buf + first, len - first);
+    c->prod += len;
+}
+
+void console_write(struct domain *d, const char *buf, size_t len)
+{
+    struct console *c = &d->console;
+
+    pthread_mutex_lock(&c->lock);
+    ring_put(c, buf, len);
+    for (size_t i = 0; c->to_terminal && i < len; i++) {
+        if (buf[i] != '\n')
+            c->line[c->line_len++] = buf[i];
+        if (buf[i] == '\n' || c->line_len == sizeof(c->line))
+            emit_line(d);
+    }
+    pthread_mutex_unlock(&c->lock);
+}
+
+void console_flush(struct domain *d)
+{
+    struct console *c = &d->console;
+
+    pthread_mutex_lock(&c->lock);
+    if (c->line_len)
+        emit_line(d);
+    report_dropped(d);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* Input for CONSOLEIO_read. As Xen's serial_rx ring: when full, new characters are lost.
+ * TODO(event channels): raise VIRQ_CONSOLE at the console domain. */
+void console_input(struct domain *d, const char *buf, size_t len)
+{
+    struct console *c = &d->console;
+
+    pthread_mutex_lock(&c->lock);
+    for (size_t i = 0; i < len && c->in_prod - c->in_cons < sizeof(c->in); i++)
+        c->in[c->in_prod++ % sizeof(c->in)] = buf[i];
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* guest_console_write(): 0, or -EFAULT (bytes before the bad chunk are already written). */
+static long guest_console_write(struct vcpu *v, uint64_t gva, uint32_t count)
+{
+    char kbuf[CONSOLE_CHUNK];
+
+    while (count) {
+        uint32_t n = count < sizeof(kbuf) ? count : sizeof(kbuf);
+        if (copy_from_guest(v, kbuf, gva, n))
+            return -XEN_EFAULT;
+        console_write(v->domain, kbuf, n);
+        gva += n;
+        count -= n;
+    }
+    return 0;
+}
+
+/* do_console_io() CONSOLEIO_read: bytes read (the result must not look like an errno,
+ * hence -E2BIG for count > INT_MAX), or -EFAULT; bytes already copied stay consumed. */
+static long guest_console_read(struct vcpu *v, uint64_t gva, uint32_t count)
+{
+    struct console *c = &v->domain->console;
+    long rc = 0;
+
+    if (count > INT32_MAX)
+        return -XEN_E2BIG;
+    pthread_mutex_lock(&c->lock);
+    while (c->in_cons != c->in_prod && (uint32_t)rc < count) {
+        uint32_t idx = c->in_cons % sizeof(c->in), len = c->in_prod - c->in_cons;
+        if (idx + len > sizeof(c->in))
+            len = sizeof(c->in) - idx;
+        if (rc + len > count)
+            len = count - (uint32_t)rc;
+        if (copy_to_guest(v, gva + (uint64_t)rc, c->in + idx, len)) {
+            rc = -XEN_EFAULT;
+            break;
+        }
+        rc += len;
+        c->in_cons += len;
+    }
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+/*
+ * do_console_io() (xen/drivers/char/console.c) behind xsm_console_io() (xsm/dummy.h): the
+ * check comes first, so a domU gets -EPERM for read and unknown commands. Writes are allowed
+ * for every domain, as in a Xen built with CONFIG_VERBOSE_DEBUG (debug builds): xhv always
+ * wants guest output.
+ */
+long do_console_io(struct vcpu *v, const uint64_t args[5])
+{
+    uint32_t cmd = (uint32_t)args[0], count = (uint32_t)args[1];
+    uint64_t buf = args[2];
+
+    if (cmd != CONSOLEIO_write && !is_console_domain(v->domain)) {
+        gprintk(v, "console_io %u: not the console domain", cmd);
+        return -XEN_EPERM;
+    }
+    switch (cmd) {
+    case CONSOLEIO_write:
+        return guest_console_write(v, buf, count);
+    case CONSOLEIO_read:
+        return guest_console_read(v, buf, count);
+    default:
+        return hypercall_unimplemented_subop(v, __HYPERVISOR_console_io, cmd);
+    }
+}

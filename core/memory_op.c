@@ -1,0 +1,326 @@
+/* memory_op.c: memory_op (12) as Xen 4.17's do_memory_op(), and the shared_info mapping. */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat_layout.h"
+#include "core/accel.h"
+#include "core/handlers.h"
+#include "core/hypercall.h"
+
+/* One E820 record as XENMEM_memory_map returns it (Xen's packed struct e820entry). */
+struct e820entry {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+_Static_assert(sizeof(struct e820entry) == 20, "e820entry");
+
+/* CONFIG_DOMU_MAX_ORDER and CONFIG_CTLDOM_MAX_ORDER defaults (memory.c: max_order()). */
+#define DOMU_MAX_ORDER 9
+#define CTLDOM_MAX_ORDER 12
+#define MAX_NUMNODES 64
+/* public/memory.h, visible to __XEN__ only: cmd[:6] is the start extent. */
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
+
+/* XSM_TARGET: acting on itself, or the control domain acting on anyone. */
+static bool xsm_target(const struct vcpu *v, const struct domain *t)
+{
+    return t == v->domain || v->domain->privileged;
+}
+
+/* ---- shared_info ---- */
+
+static void wallclock_write(uint8_t *si, bool compat, uint64_t sec, uint32_t nsec)
+{
+    size_t ver =
+        compat ? COMPAT_shared_info__wc_version_OFF : offsetof(struct shared_info, wc_version);
+    size_t s = compat ? COMPAT_shared_info__wc_sec_OFF : offsetof(struct shared_info, wc_sec);
+    size_t ns = compat ? COMPAT_shared_info__wc_nsec_OFF : offsetof(struct shared_info, wc_nsec);
+    /* compat: wc_sec_hi is the last field of the i386 arch_shared_info */
+    size_t hi = compat ? COMPAT_shared_info__arch_OFF + COMPAT_shared_info__arch_SIZE - 4
+                       : offsetof(struct shared_info, wc_sec_hi);
+    uint32_t *version = (uint32_t *)(si + ver);
+    uint32_t v = (__atomic_load_n(version, __ATOMIC_RELAXED) + 1) | 1;
+
+    __atomic_store_n(version, v, __ATOMIC_RELAXED); /* version_update_begin(): odd */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    *(uint32_t *)(si + s) = (uint32_t)sec;
+    *(uint32_t *)(si + ns) = nsec;
+    *(uint32_t *)(si + hi) = (uint32_t)(sec >> 32);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(version, v + 1, __ATOMIC_RELAXED); /* version_update_end(): even */
+}
+_Static_assert(COMPAT_shared_info__arch_SIZE == 28, "i386 arch_shared_info ends in wc_sec_hi");
+
+/* update_domain_wallclock_time(): the UTC time of system time 0 (guests add system_time). */
+void shared_info_update_wallclock(struct domain *d)
+{
+    struct timespec ts;
+    uint64_t sys, ns;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    sys = xen_system_time();
+    ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - sys;
+    wallclock_write(physmap_owned_page(d, XHV_PG_SHARED_INFO), d->has_32bit_shinfo,
+                    ns / 1000000000ull, (uint32_t)(ns % 1000000000ull));
+}
+
+/*
+ * XENMAPSPACE_shared_info (xenmem_add_to_physmap_one(), xen/arch/x86/mm/p2m.c): RAM displaced
+ * at gfn is freed (guest_remove_page()), the frame's previous mapping is removed, then the
+ * frame is mapped at gfn. The page itself is xhv's and, as Xen's xenheap page, starts zeroed
+ * (no upcall masks set: Xen's toolstack only does that for PV guests); its wallclock is
+ * rewritten here so it is valid whenever the guest looks.
+ */
+static pthread_mutex_t shinfo_lock = PTHREAD_MUTEX_INITIALIZER; /* d->shared_info_gfn */
+
+int shared_info_map(struct domain *d, uint64_t gfn)
+{
+    uint64_t freed = 0, old;
+    int rc;
+
+    pthread_mutex_lock(&shinfo_lock);
+    old = d->shared_info_gfn;
+    rc = p2m_remove(d, gfn, 1, &freed); /* fails only for a GFN out of range: no change */
+    if (rc == 0) {
+        __atomic_fetch_sub(&d->tot_pages, freed, __ATOMIC_RELAXED);
+        if (old != INVALID_GFN && old != gfn)
+            p2m_remove(d, old, 1, NULL);
+        rc = p2m_set(d, gfn, 1, physmap_owned_off(d, XHV_PG_SHARED_INFO), p2m_shared_info);
+        d->shared_info_gfn = rc == 0 ? gfn : INVALID_GFN;
+    }
+    pthread_mutex_unlock(&shinfo_lock);
+    if (rc == 0)
+        shared_info_update_wallclock(d);
+    return rc;
+}
+
+/* ---- reservations ---- */
+
+/* construct_memop_from_reservation() + propagate_node(): false = refuse the request. */
+static bool memflags_ok(const struct vcpu *v, uint32_t flags)
+{
+    unsigned bits = XENMEMF_get_address_bits(flags), node = XENMEMF_get_node(flags);
+
+    if (bits && bits <= PAGE_SHIFT) /* below any host's address width: no page fits */
+        return false;
+    if ((flags & XENMEMF_vnode) || node == 0xff) /* no vNUMA: vnode requests are ignored */
+        return true;
+    if (v->domain->privileged)
+        return node < MAX_NUMNODES;
+    return !(flags & XENMEMF_exact_node_request);
+}
+
+/* Number of mapped pages from gfn on, up to nr (guest_remove_page() stops at a hole). */
+static uint64_t mapped_prefix(struct domain *t, uint64_t gfn, uint64_t nr)
+{
+    struct p2m_entry e;
+    uint64_t i;
+
+    for (i = 0; i < nr && gfn + i >= gfn; i++)
+        if (p2m_lookup(t, gfn + i, &e))
+            break;
+    return i;
+}
+
+/* One extent of decrease_reservation(): true if all 2^order pages were removed. */
+static bool remove_extent(struct domain *t, uint64_t gfn, unsigned order)
+{
+    uint64_t nr = 1ull << order, k = mapped_prefix(t, gfn, nr), freed = 0;
+
+    pthread_mutex_lock(&shinfo_lock);
+    int rc = k ? p2m_remove(t, gfn, k, &freed) : 0;
+    __atomic_fetch_sub(&t->tot_pages, freed, __ATOMIC_RELAXED);
+    if (rc == 0 && t->shared_info_gfn >= gfn && t->shared_info_gfn - gfn < k)
+        t->shared_info_gfn = INVALID_GFN;
+    pthread_mutex_unlock(&shinfo_lock);
+    return rc == 0 && k == nr;
+}
+
+/*
+ * decrease_reservation(): extents done, from start. Every index is bounded by nr_extents
+ * (< 2^26, checked by the caller), so the list offset cannot overflow (XSA-212). Elements
+ * are xen_pfn_t: 8 bytes for 64-bit callers, 4 (zero-extended) for 32-bit ones.
+ */
+static uint64_t decrease_reservation(struct vcpu *v, struct domain *t,
+                                     const struct xen_memory_reservation *r, uint64_t start)
+{
+    uint64_t list = guest_handle_addr(r->extent_start), i;
+    unsigned esz = v->hcall_compat ? 4 : 8;
+
+    if (r->extent_order > (v->domain->privileged ? CTLDOM_MAX_ORDER : DOMU_MAX_ORDER))
+        return start;
+    for (i = start; i < r->nr_extents; i++) {
+        uint64_t gfn = 0, at = list + i * esz;
+        if (copy_from_guest(v, &gfn, v->hcall_compat ? (uint32_t)at : at, esz))
+            break;
+        if (!remove_extent(t, gfn, r->extent_order))
+            break;
+    }
+    return i;
+}
+
+/*
+ * increase_reservation / decrease_reservation / populate_physmap: the number of extents done
+ * (>= start), never an errno; any up-front failure returns start (do_memory_op()).
+ * TODO(control plane): increase/populate need a page allocator in physmap.c; until then
+ * they do nothing (as Xen does for a domain at max_pages).
+ */
+static long memop_reservation(struct vcpu *v, unsigned op, uint64_t start, uint64_t arg)
+{
+    struct xen_memory_reservation r;
+    struct domain *t;
+
+    if (copy_struct_from_guest(v, &r, arg, &xlat_xen_memory_reservation))
+        return (long)start;
+    if (r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
+        return (long)start;
+    t = rcu_lock_domain_by_any_id(v, r.domid);
+    if (!t || !memflags_ok(v, r.mem_flags) || !xsm_target(v, t))
+        return (long)start;
+    if (op == XENMEM_decrease_reservation)
+        return (long)decrease_reservation(v, t, &r, start);
+    gprintk(v, "memory_op %u: cannot allocate memory yet, 0 extents done", op);
+    return (long)start;
+}
+
+/* ---- queries ---- */
+
+/* current_reservation / maximum_reservation / maximum_gpfn on a domid_t. */
+static long memop_domain_query(struct vcpu *v, unsigned op, uint64_t arg)
+{
+    domid_t domid;
+    struct domain *t;
+
+    if (copy_from_guest(v, &domid, arg, sizeof(domid)))
+        return -XEN_EFAULT;
+    t = rcu_lock_domain_by_any_id(v, domid);
+    if (!t)
+        return -XEN_ESRCH;
+    if (!xsm_target(v, t)) /* xsm_memory_stat_reservation(XSM_TARGET) */
+        return -XEN_EPERM;
+    switch (op) {
+    case XENMEM_current_reservation:
+        return (long)t->tot_pages;
+    case XENMEM_maximum_reservation:
+        return (long)t->max_pages;
+    default: /* XENMEM_maximum_gpfn: domain_get_maximum_gpfn() */
+        return (long)p2m_max_gfn(t);
+    }
+}
+
+/* arch_memory_op() XENMEM_memory_map: the caller's own map, nr_entries = min(cap, n). */
+static long memop_memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct domain *d = v->domain;
+    struct xen_memory_map map;
+
+    if (copy_struct_from_guest(v, &map, arg, &xlat_xen_memory_map))
+        return -XEN_EFAULT;
+    if (!d->memmap || !d->nr_memmap) /* "backwards compatibility": no map set */
+        return -XEN_ENOSYS;
+    if (map.nr_entries > d->nr_memmap)
+        map.nr_entries = d->nr_memmap;
+    uint64_t buf = guest_handle_addr(map.buffer);
+    for (unsigned i = 0; i < map.nr_entries; i++) {
+        const struct hvm_memmap_table_entry *m = &d->memmap[i];
+        struct e820entry e = {m->addr, m->size, m->type};
+        uint64_t at = buf + (uint64_t)i * sizeof(e);
+        if (copy_to_guest(v, v->hcall_compat ? (uint32_t)at : at, &e, sizeof(e)))
+            return -XEN_EFAULT;
+    }
+    return copy_struct_to_guest(v, arg, &map, &xlat_xen_memory_map) ? -XEN_EFAULT : 0;
+}
+
+/* ---- add_to_physmap ---- */
+
+static long xenmem_add_to_physmap_one(struct vcpu *v, struct domain *t,
+                                      const struct xen_add_to_physmap *x)
+{
+    switch (x->space) {
+    case XENMAPSPACE_shared_info:
+        if (x->idx != 0)
+            return -XEN_EINVAL;
+        return shared_info_map(t, x->gpfn);
+    case XENMAPSPACE_grant_table: /* TODO(grant tables): gnttab_map_frame() */
+    case XENMAPSPACE_gmfn:        /* TODO(physmap): moving a page needs p2m support */
+    case XENMAPSPACE_gmfn_range:
+        return hypercall_unimplemented_subop(v, __HYPERVISOR_memory_op, 0x100u | x->space);
+    default: /* no frame for this space */
+        return -XEN_EINVAL;
+    }
+}
+
+/*
+ * XENMEM_add_to_physmap (do_memory_op(), xatp_permission_check(), xenmem_add_to_physmap()):
+ * start extent beyond u16 -EDOM; gmfn_foreign -ENOSYS (batch only); -ESRCH; dev_mmio -EACCES
+ * (hardware domain mapping itself only); XSM_TARGET -EPERM; gpfn INVALID -EINVAL; for
+ * gmfn_range, start > size -EILSEQ and wrapping ranges -EOVERFLOW.
+ */
+static long memop_add_to_physmap(struct vcpu *v, uint64_t start, uint64_t arg)
+{
+    struct xen_add_to_physmap x;
+    struct domain *t;
+
+    if (start != (uint16_t)start)
+        return -XEN_EDOM;
+    if (copy_struct_from_guest(v, &x, arg, &xlat_xen_add_to_physmap))
+        return -XEN_EFAULT;
+    if (x.space == XENMAPSPACE_gmfn_foreign)
+        return -XEN_ENOSYS;
+    t = rcu_lock_domain_by_any_id(v, x.domid);
+    if (!t)
+        return -XEN_ESRCH;
+    if (x.space == XENMAPSPACE_dev_mmio)
+        return -XEN_EACCES;
+    if (!xsm_target(v, t))
+        return -XEN_EPERM;
+    if (x.gpfn == INVALID_GFN)
+        return -XEN_EINVAL;
+    if (x.space == XENMAPSPACE_gmfn_range) {
+        if (x.size < start)
+            return -XEN_EILSEQ;
+        if (x.gpfn + x.size < x.gpfn || x.idx + x.size < x.idx)
+            return -XEN_EOVERFLOW;
+    }
+    return xenmem_add_to_physmap_one(v, t, &x);
+}
+
+/* ---- dispatch ---- */
+
+/*
+ * cmd & MEMOP_CMD_MASK is the sub-op, cmd >> MEMOP_EXTENT_SHIFT the continuation's start
+ * extent. hvm_memory_op() refuses machine_memory_map and machphys_mapping first; ops that do
+ * not continue refuse a start extent (-EINVAL), and arch_memory_op() matches the whole cmd,
+ * so memory_map with a start extent is unknown (-ENOSYS).
+ */
+long do_memory_op(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t cmd = args[0], arg = args[1], start = cmd >> MEMOP_EXTENT_SHIFT;
+    unsigned op = (unsigned)(cmd & MEMOP_CMD_MASK);
+
+    switch (op) {
+    case XENMEM_machine_memory_map:
+    case XENMEM_machphys_mapping:
+        return -XEN_ENOSYS;
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return memop_reservation(v, op, start, arg);
+    case XENMEM_maximum_ram_page:
+        return start ? -XEN_EINVAL : sysconf(_SC_PHYS_PAGES);
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+    case XENMEM_maximum_gpfn:
+        return start ? -XEN_EINVAL : memop_domain_query(v, op, arg);
+    case XENMEM_add_to_physmap:
+        return memop_add_to_physmap(v, start, arg);
+    case XENMEM_memory_map:
+        if (!start)
+            return memop_memory_map(v, arg);
+        /* fall through */
+    default:
+        return hypercall_unimplemented_subop(v, __HYPERVISOR_memory_op, op);
+    }
+}

@@ -1,0 +1,384 @@
+/* sched_op.c: sched_op (29) as Xen 4.17's do_sched_op(); vCPU block/wake; watchdogs. */
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/accel.h"
+#include "core/handlers.h"
+#include "core/hypercall.h"
+
+/* ---- blocking ---- */
+
+/*
+ * A blocked vCPU thread sleeps on its domain's shutdown_cond under d->lock: domain_shutdown()
+ * and domain_destroy() broadcast it, so a domain that stops always wakes its blocked vCPUs,
+ * and vcpu_wake() broadcasts it too (other vCPUs of the domain see a spurious wake-up and
+ * sleep again). Pending wakes live in a side table until struct vcpu has a field for them.
+ */
+static uint64_t wake_pending[XHV_MAX_DOMAINS][XHV_MAX_VCPUS / 64]; /* under d->lock */
+
+static bool wake_test_and_clear(const struct vcpu *v)
+{
+    uint64_t *w = &wake_pending[v->domain->domain_id % XHV_MAX_DOMAINS][v->vcpu_id / 64];
+    uint64_t bit = 1ull << (v->vcpu_id % 64);
+    bool was = *w & bit;
+
+    *w &= ~bit;
+    return was;
+}
+
+/* v's runstate accounting, as vcpu.c's runstate_change(); d->lock held. */
+static void runstate_set_locked(struct vcpu *v, int state)
+{
+    uint64_t now = now_ns();
+
+    v->runstate_time[v->runstate] += now - v->runstate_entry;
+    v->runstate = state;
+    v->runstate_entry = now;
+}
+
+/* The CLOCK_REALTIME time (for pthread_cond_timedwait) of a CLOCK_MONOTONIC deadline, at
+ * most one second away so a stepped wall clock cannot stretch the wait. */
+static struct timespec wait_abstime(uint64_t deadline_ns, uint64_t now)
+{
+    uint64_t left = deadline_ns - now;
+    struct timespec ts;
+
+    if (left > 1000000000ull)
+        left = 1000000000ull;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    left += (uint64_t)ts.tv_nsec;
+    ts.tv_sec += (time_t)(left / 1000000000ull);
+    ts.tv_nsec = (long)(left % 1000000000ull);
+    return ts;
+}
+
+void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
+{
+    struct domain *d = v->domain;
+
+    pthread_mutex_lock(&d->lock);
+    int prev = v->runstate;
+    runstate_set_locked(v, RUNSTATE_blocked);
+    while (!wake_test_and_clear(v) && domain_is_running(d)) {
+        uint64_t now = now_ns();
+        if (!deadline_ns) {
+            pthread_cond_wait(&d->shutdown_cond, &d->lock);
+            continue;
+        }
+        if (now >= deadline_ns)
+            break;
+        struct timespec ts = wait_abstime(deadline_ns, now);
+        pthread_cond_timedwait(&d->shutdown_cond, &d->lock, &ts);
+    }
+    runstate_set_locked(v, prev);
+    pthread_mutex_unlock(&d->lock);
+}
+
+void vcpu_wake(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+
+    pthread_mutex_lock(&d->lock);
+    wake_pending[d->domain_id % XHV_MAX_DOMAINS][v->vcpu_id / 64] |= 1ull << (v->vcpu_id % 64);
+    pthread_cond_broadcast(&d->shutdown_cond);
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- watchdogs (domain_watchdog(), NR_DOMAIN_WATCHDOG_TIMERS = 2) ---- */
+
+#define NR_DOMAIN_WATCHDOG_TIMERS 2
+
+static struct watchdog {
+    const struct domain *d;                       /* owner of this domid's slots */
+    uint64_t deadline[NR_DOMAIN_WATCHDOG_TIMERS]; /* CLOCK_MONOTONIC ns; 0 = slot free */
+} watchdogs[XHV_MAX_DOMAINS];
+static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watchdog_cond;
+static pthread_once_t watchdog_once = PTHREAD_ONCE_INIT;
+
+/* Earliest armed deadline (0 if none); watchdog_lock held. */
+static uint64_t watchdog_next(void)
+{
+    uint64_t next = 0;
+
+    for (unsigned i = 0; i < XHV_MAX_DOMAINS; i++)
+        for (unsigned t = 0; watchdogs[i].d && t < NR_DOMAIN_WATCHDOG_TIMERS; t++)
+            if (watchdogs[i].deadline[t] && (!next || watchdogs[i].deadline[t] < next))
+                next = watchdogs[i].deadline[t];
+    return next;
+}
+
+/* domain_watchdog_timeout(): shut down with SHUTDOWN_watchdog unless already stopping.
+ * The domain table lock keeps d alive: domain_destroy() unlinks d under it before freeing. */
+static void watchdog_fire(unsigned id, const struct domain *owner)
+{
+    pthread_mutex_lock(&domain_table_lock);
+    struct domain *d = domain_table[id];
+    if (d == owner && domain_is_running(d)) {
+        xhv_log(LOG_WARN, "Watchdog timer fired for domain %u", id);
+        domain_shutdown(d, SHUTDOWN_watchdog);
+    }
+    pthread_mutex_unlock(&domain_table_lock);
+}
+
+/* Expired slots stay allocated, as Xen's timers: the guest may re-arm or free them. */
+static void watchdog_expire(uint64_t now)
+{
+    for (unsigned i = 0; i < XHV_MAX_DOMAINS; i++) {
+        struct watchdog *w = &watchdogs[i];
+        for (unsigned t = 0; w->d && t < NR_DOMAIN_WATCHDOG_TIMERS; t++) {
+            if (!w->deadline[t] || w->deadline[t] > now)
+                continue;
+            w->deadline[t] = UINT64_MAX; /* fired: in use, never fires again by itself */
+            const struct domain *owner = w->d;
+            pthread_mutex_unlock(&watchdog_lock);
+            watchdog_fire(i, owner);
+            pthread_mutex_lock(&watchdog_lock);
+        }
+    }
+}
+
+static void *watchdog_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&watchdog_lock);
+    for (;;) {
+        uint64_t next = watchdog_next(), now = now_ns();
+        if (next && next != UINT64_MAX && next <= now) {
+            watchdog_expire(now);
+            continue;
+        }
+        if (!next || next == UINT64_MAX) {
+            pthread_cond_wait(&watchdog_cond, &watchdog_lock);
+            continue;
+        }
+        struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+        pthread_cond_timedwait(&watchdog_cond, &watchdog_lock, &ts);
+    }
+    return NULL;
+}
+
+static void watchdog_start(void)
+{
+    pthread_condattr_t attr;
+    pthread_t t;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&watchdog_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&t, NULL, watchdog_thread, NULL) == 0)
+        pthread_detach(t);
+    else
+        xhv_log(LOG_ERR, "cannot start the watchdog thread: watchdogs will not fire");
+}
+
+/* This domain's slots, claimed (and any stale owner's forgotten); watchdog_lock held. */
+static struct watchdog *watchdog_of(const struct domain *d)
+{
+    struct watchdog *w = &watchdogs[d->domain_id % XHV_MAX_DOMAINS];
+
+    if (w->d != d)
+        *w = (struct watchdog){.d = d};
+    return w;
+}
+
+/* SCHEDOP_watchdog: id 0 allocates (returns id >= 1, -ENOSPC), id n re-arms (timeout > 0)
+ * or frees (timeout 0); unknown id -EINVAL. Allocating with timeout 0 fires at once, as
+ * Xen's set_timer(NOW() + 0). */
+static long domain_watchdog(struct domain *d, uint32_t id, uint32_t timeout)
+{
+    uint64_t deadline = now_ns() + (uint64_t)timeout * 1000000000ull;
+    long rc = 0;
+
+    if (id > NR_DOMAIN_WATCHDOG_TIMERS)
+        return -XEN_EINVAL;
+    pthread_once(&watchdog_once, watchdog_start);
+    pthread_mutex_lock(&watchdog_lock);
+    struct watchdog *w = watchdog_of(d);
+    if (id == 0) {
+        for (id = 0; id < NR_DOMAIN_WATCHDOG_TIMERS && w->deadline[id]; id++)
+            ;
+        if (id < NR_DOMAIN_WATCHDOG_TIMERS)
+            w->deadline[id] = deadline;
+        rc = id == NR_DOMAIN_WATCHDOG_TIMERS ? -XEN_ENOSPC : (long)id + 1;
+    } else if (!w->deadline[id - 1]) {
+        rc = -XEN_EINVAL;
+    } else {
+        w->deadline[id - 1] = timeout ? deadline : 0;
+    }
+    pthread_cond_signal(&watchdog_cond);
+    pthread_mutex_unlock(&watchdog_lock);
+    return rc;
+}
+
+void sched_domain_destroy(struct domain *d)
+{
+    pthread_mutex_lock(&watchdog_lock);
+    if (watchdogs[d->domain_id % XHV_MAX_DOMAINS].d == d)
+        watchdogs[d->domain_id % XHV_MAX_DOMAINS] = (struct watchdog){0};
+    pthread_mutex_unlock(&watchdog_lock);
+    pthread_mutex_lock(&d->lock);
+    memset(wake_pending[d->domain_id % XHV_MAX_DOMAINS], 0, sizeof(wake_pending[0]));
+    pthread_mutex_unlock(&d->lock);
+}
+
+/* ---- sub-ops ---- */
+
+/* SCHEDOP_block (vcpu_block_enable_events()): clear the upcall mask, sleep until woken.
+ * TODO(event channels): return at once when an event is deliverable
+ * (hvm_local_events_need_delivery()). */
+static long sched_block(struct vcpu *v)
+{
+    uint8_t *vi = vcpu_info_hva(v);
+
+    if (vi)
+        __atomic_store_n(&vi[offsetof(struct vcpu_info, evtchn_upcall_mask)], 0, __ATOMIC_SEQ_CST);
+    vcpu_block_until(v, 0);
+    return 0;
+}
+
+/* SCHEDOP_shutdown: the reason is truncated to u8 (Xen: domain_shutdown(d, (u8)reason),
+ * no SHUTDOWN_MAX check); the first recorded code wins. */
+static long sched_shutdown(struct vcpu *v, uint64_t arg)
+{
+    struct sched_shutdown s;
+
+    if (copy_from_guest(v, &s, arg, sizeof(s)))
+        return -XEN_EFAULT;
+    domain_shutdown(v->domain, (uint8_t)s.reason);
+    return 0;
+}
+
+/* SCHEDOP_shutdown_code: only records the code, if none is recorded yet. */
+static long sched_shutdown_code(struct vcpu *v, uint64_t arg)
+{
+    struct domain *d = v->domain;
+    struct sched_shutdown s;
+
+    if (copy_from_guest(v, &s, arg, sizeof(s)))
+        return -XEN_EFAULT;
+    pthread_mutex_lock(&d->lock);
+    if (d->shutdown_code == -1)
+        d->shutdown_code = (uint8_t)s.reason;
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+/* SCHEDOP_remote_shutdown: rcu_lock_domain_by_id() (no DOMID_SELF: -ESRCH) before
+ * xsm_schedop_shutdown(XSM_DM_PRIV) (-EPERM unless the control domain). */
+static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
+{
+    struct sched_remote_shutdown s;
+    struct domain *t;
+
+    if (copy_from_guest(v, &s, arg, sizeof(s)))
+        return -XEN_EFAULT;
+    t = domain_lookup(s.domain_id);
+    if (!t)
+        return -XEN_ESRCH;
+    if (!v->domain->privileged)
+        return -XEN_EPERM;
+    domain_shutdown(t, (uint8_t)s.reason);
+    return 0;
+}
+_Static_assert(sizeof(struct sched_remote_shutdown) == 8, "same layout in both ABIs");
+_Static_assert(sizeof(struct sched_watchdog) == 8, "same layout in both ABIs");
+
+/*
+ * struct sched_poll for 32-bit callers: {u32 ports; u32 nr_ports; u64 timeout} (16 bytes,
+ * checked with gcc -m32 against <xen/sched.h>). TODO: generate it in tools/gen_compat.c
+ * and translate it in core/compat.c like the other compat structs.
+ */
+struct compat_sched_poll {
+    uint32_t ports, nr_ports;
+    uint64_t timeout;
+} __attribute__((packed, aligned(4)));
+_Static_assert(sizeof(struct compat_sched_poll) == 16, "compat sched_poll");
+_Static_assert(sizeof(struct sched_poll) == 24, "sched_poll");
+
+static int sched_poll_copy_in(struct vcpu *v, uint64_t arg, uint64_t *ports, uint32_t *nr,
+                              uint64_t *timeout)
+{
+    struct sched_poll p;
+    struct compat_sched_poll c;
+
+    if (v->hcall_compat) {
+        if (copy_from_guest(v, &c, arg, sizeof(c)))
+            return -XEN_EFAULT;
+        *ports = c.ports, *nr = c.nr_ports, *timeout = c.timeout;
+        return 0;
+    }
+    if (copy_from_guest(v, &p, arg, sizeof(p)))
+        return -XEN_EFAULT;
+    *ports = guest_handle_addr(p.ports), *nr = p.nr_ports, *timeout = p.timeout;
+    return 0;
+}
+
+/*
+ * SCHEDOP_poll (do_poll()): more than 128 ports -EINVAL; each port is read (-EFAULT) and
+ * checked in turn; a port that is not a usable event channel is -EINVAL (evtchn_port_poll()).
+ * There are no event channels yet, so any listed port is invalid and only nr_ports == 0
+ * blocks: until the absolute system-time timeout (0 = none), a wake, or the domain stopping.
+ */
+static long sched_poll(struct vcpu *v, uint64_t arg)
+{
+    uint64_t ports, timeout;
+    uint32_t nr, port;
+    int rc = sched_poll_copy_in(v, arg, &ports, &nr, &timeout);
+
+    if (rc)
+        return rc;
+    if (nr > 128)
+        return -XEN_EINVAL;
+    for (uint32_t i = 0; i < nr; i++) {
+        uint64_t at = ports + (uint64_t)i * sizeof(port);
+        if (copy_from_guest(v, &port, v->hcall_compat ? (uint32_t)at : at, sizeof(port)))
+            return -XEN_EFAULT;
+        gprintk(v, "SCHEDOP_poll: port %u is not an event channel", port);
+        return -XEN_EINVAL; /* TODO(event channels): evtchn_port_poll() */
+    }
+    /* s_time_t is signed: a "negative" timeout has expired, as with Xen's set_timer() */
+    if (timeout)
+        timeout = (int64_t)timeout < 0 ? 1 : xen_system_time_epoch() + timeout;
+    vcpu_block_until(v, timeout);
+    return 0;
+}
+
+static long sched_watchdog(struct vcpu *v, uint64_t arg)
+{
+    struct sched_watchdog w;
+
+    if (copy_from_guest(v, &w, arg, sizeof(w)))
+        return -XEN_EFAULT;
+    return domain_watchdog(v->domain, w.id, w.timeout);
+}
+
+long do_sched_op(struct vcpu *v, const uint64_t args[5])
+{
+    int cmd = (int)args[0]; /* Xen: int cmd */
+    uint64_t arg = args[1];
+
+    switch (cmd) {
+    case SCHEDOP_yield:
+        sched_yield();
+        return 0;
+    case SCHEDOP_block:
+        return sched_block(v);
+    case SCHEDOP_shutdown:
+        return sched_shutdown(v, arg);
+    case SCHEDOP_shutdown_code:
+        return sched_shutdown_code(v, arg);
+    case SCHEDOP_poll:
+        return sched_poll(v, arg);
+    case SCHEDOP_remote_shutdown:
+        return sched_remote_shutdown(v, arg);
+    case SCHEDOP_watchdog:
+        return sched_watchdog(v, arg);
+    case SCHEDOP_pin_override: /* hardware domain only; xhv has none */
+        return -XEN_EPERM;
+    default:
+        return hypercall_unimplemented_subop(v, __HYPERVISOR_sched_op, (unsigned)cmd);
+    }
+}

@@ -1,0 +1,219 @@
+/* vcpu_op.c: vcpu_op (24) as Xen 4.17's do_vcpu_op()/common_vcpu_op(), and vcpu_info placement. */
+#include <string.h>
+
+#include "compat_layout.h"
+#include "core/accel.h"
+#include "core/handlers.h"
+#include "core/hypercall.h"
+
+#define MILLISECS(ms) ((uint64_t)(ms)*1000000ull)
+#define STIME_DELTA_MAX (~0ull >> 2) /* xen/include/xen/time.h */
+
+/* The vcpu_info of vCPU i < 32 lives in shared_info (same offsets in both layouts). */
+_Static_assert(COMPAT_vcpu_info_SIZE == sizeof(struct vcpu_info), "vcpu_info size");
+_Static_assert(COMPAT_shared_info__vcpu_info_OFF == offsetof(struct shared_info, vcpu_info),
+               "legacy vcpu_info slots");
+_Static_assert(COMPAT_vcpu_info__evtchn_upcall_mask_OFF ==
+                   offsetof(struct vcpu_info, evtchn_upcall_mask),
+               "upcall mask offset");
+
+uint8_t *vcpu_info_hva(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    struct p2m_entry e;
+
+    if (v->vcpu_info_registered)
+        return p2m_lookup(d, v->vcpu_info_gfn, &e) ? NULL : e.hva + v->vcpu_info_offset;
+    if (v->vcpu_id < XEN_LEGACY_MAX_VCPUS)
+        return physmap_owned_page(d, XHV_PG_SHARED_INFO) + offsetof(struct shared_info, vcpu_info) +
+               v->vcpu_id * sizeof(struct vcpu_info);
+    return NULL; /* Xen's dummy_vcpu_info */
+}
+
+/* Checks of map_vcpu_info() (xen/common/domain.c), in Xen's order; d->lock held. */
+static int map_vcpu_info_check(struct vcpu *v, struct vcpu *t, uint64_t gfn, uint32_t offset,
+                               struct p2m_entry *e)
+{
+    unsigned align = t->domain->has_32bit_shinfo ? 4 : 8; /* alignof(vcpu_info) per layout */
+
+    if (offset > PAGE_SIZE - sizeof(struct vcpu_info) || (offset & (align - 1)))
+        return -XEN_ENXIO;
+    if (t->vcpu_info_registered)
+        return -XEN_EINVAL; /* once per vCPU */
+    if (t != v && t->online)
+        return -XEN_EINVAL; /* only the caller itself or an offline vCPU */
+    if (p2m_lookup(t->domain, gfn, e))
+        return -XEN_EINVAL; /* get_page_from_gfn(): not a page of the domain */
+    return 0;
+}
+
+/*
+ * VCPUOP_register_vcpu_info: the new area starts as a copy of the legacy shared_info slot
+ * (vCPUs < 32) or zeroed with evtchn_upcall_mask = 1 (others); then, deliberately, every
+ * selector bit and upcall_pending are set so no event is lost (a spurious event).
+ * TODO(event channels): vcpu_mark_events_pending() must also assert the upcall interrupt,
+ * and force_update_vcpu_system_time() fill in the time area.
+ */
+static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+    struct domain *d = t->domain;
+    struct vcpu_register_vcpu_info info;
+    struct p2m_entry e;
+    int rc;
+
+    if (copy_from_guest(v, &info, arg, sizeof(info)))
+        return -XEN_EFAULT;
+    pthread_mutex_lock(&d->lock);
+    rc = map_vcpu_info_check(v, t, info.mfn, info.offset, &e);
+    if (rc == 0) {
+        uint8_t *old = vcpu_info_hva(t), *new = e.hva + info.offset;
+        if (old)
+            memmove(new, old, sizeof(struct vcpu_info));
+        else
+            memset(new, 0, sizeof(struct vcpu_info));
+        if (!old)
+            new[offsetof(struct vcpu_info, evtchn_upcall_mask)] = 1;
+        t->vcpu_info_gfn = info.mfn;
+        t->vcpu_info_offset = info.offset;
+        t->vcpu_info_registered = true;
+        if (d->has_32bit_shinfo)
+            __atomic_store_n((uint32_t *)(new + COMPAT_vcpu_info__evtchn_pending_sel_OFF), ~0u,
+                             __ATOMIC_SEQ_CST);
+        else
+            __atomic_store_n((uint64_t *)(new + offsetof(struct vcpu_info, evtchn_pending_sel)),
+                             ~0ull, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&new[offsetof(struct vcpu_info, evtchn_upcall_pending)], 1,
+                         __ATOMIC_SEQ_CST);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return rc;
+}
+_Static_assert(sizeof(struct vcpu_register_vcpu_info) == COMPAT_vcpu_register_vcpu_info_SIZE,
+               "same layout in both ABIs");
+
+/* VCPUOP_down: the last vCPU going down powers the domain off (common_vcpu_op()). */
+static long vcpu_down(struct vcpu *t)
+{
+    struct domain *d = t->domain;
+
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (i != t->vcpu_id && d->vcpu[i] && d->vcpu[i]->online)
+            goto others_up;
+    domain_shutdown(d, SHUTDOWN_poweroff);
+    return 0;
+others_up:
+    if (!t->online)
+        return 0; /* already down */
+    gprintk(t, "VCPUOP_down of a running vCPU is not supported yet");
+    return -XEN_ENOSYS; /* TODO(vCPU hotplug): pause the vCPU thread */
+}
+
+/* VCPUOP_initialise: dummy vcpu_info -EINVAL, copy -EFAULT, already initialised -EEXIST. */
+static long vcpu_initialise(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+    struct vcpu_hvm_context ctx;
+
+    if (t->vcpu_id >= XEN_LEGACY_MAX_VCPUS && !t->vcpu_info_registered)
+        return -XEN_EINVAL;
+    if (copy_from_guest(v, &ctx, arg, sizeof(ctx)))
+        return -XEN_EFAULT;
+    if (t->online)
+        return -XEN_EEXIST;
+    gprintk(v, "VCPUOP_initialise is not supported yet");
+    return -XEN_ENOSYS; /* TODO(vCPU bring-up): arch_set_info_hvm_guest() + start */
+}
+_Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context (both ABIs)");
+
+/* Timers: Xen's argument checks, then TODO(timers): VIRQ_TIMER needs event channels. */
+static long vcpu_timer_op(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
+{
+    struct vcpu_set_periodic_timer p;
+    struct vcpu_set_singleshot_timer s;
+    /* compat_vcpu_op() copies the 12-byte i386 struct in before do_vcpu_op() checks t */
+    size_t ssize =
+        v->hcall_compat ? offsetof(struct vcpu_set_singleshot_timer, flags) + 4 : sizeof(s);
+
+    switch (cmd) {
+    case VCPUOP_set_periodic_timer:
+        if (copy_from_guest(v, &p, arg, sizeof(p)))
+            return -XEN_EFAULT;
+        if (p.period_ns < MILLISECS(1) || p.period_ns > STIME_DELTA_MAX)
+            return -XEN_EINVAL;
+        break;
+    case VCPUOP_stop_periodic_timer:
+        return 0; /* none can be running */
+    case VCPUOP_set_singleshot_timer:
+        if (!v->hcall_compat && t != v)
+            return -XEN_EINVAL;
+        if (copy_from_guest(v, &s, arg, ssize))
+            return -XEN_EFAULT;
+        if (t != v)
+            return -XEN_EINVAL;
+        break;
+    default: /* VCPUOP_stop_singleshot_timer */
+        return t != v ? -XEN_EINVAL : 0;
+    }
+    return hypercall_unimplemented_subop(v, __HYPERVISOR_vcpu_op, (unsigned)cmd);
+}
+_Static_assert(sizeof(struct vcpu_set_periodic_timer) == 8, "same layout in both ABIs");
+
+/* Ops that only copy their argument before needing a later subsystem. */
+static long vcpu_area_op(struct vcpu *v, int cmd, uint64_t arg)
+{
+    uint64_t area; /* vcpu_register_{runstate,time}_memory_area: 8 bytes in both ABIs */
+
+    if (copy_from_guest(v, &area, arg, sizeof(area)))
+        return -XEN_EFAULT;
+    return hypercall_unimplemented_subop(v, __HYPERVISOR_vcpu_op, (unsigned)cmd);
+}
+_Static_assert(sizeof(struct vcpu_register_runstate_memory_area) == 8, "runstate area");
+
+static long vcpu_runstate_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+    struct vcpu_runstate_info r;
+
+    vcpu_runstate_get(t, &r);
+    return copy_struct_to_guest(v, arg, &r, &xlat_vcpu_runstate_info) ? -XEN_EFAULT : 0;
+}
+
+/* do_vcpu_op() (xen/arch/x86/domain.c) + common_vcpu_op() (xen/common/domain.c). */
+long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
+{
+    struct domain *d = v->domain;
+    int cmd = (int)args[0];
+    uint32_t vcpuid = (uint32_t)args[1];
+    uint64_t arg = args[2];
+    struct vcpu *t = vcpuid < d->max_vcpus ? d->vcpu[vcpuid] : NULL;
+
+    if (!t)
+        return -XEN_ENOENT;
+    switch (cmd) {
+    case VCPUOP_initialise:
+        return vcpu_initialise(v, t, arg);
+    case VCPUOP_up: /* xhv cannot initialise a vCPU yet: offline means not initialised */
+        return t->online ? 0 : -XEN_EINVAL;
+    case VCPUOP_down:
+        return vcpu_down(t);
+    case VCPUOP_is_up:
+        return t->online;
+    case VCPUOP_get_runstate_info:
+        return vcpu_runstate_info(v, t, arg);
+    case VCPUOP_register_vcpu_info:
+        return register_vcpu_info(v, t, arg);
+    case VCPUOP_set_periodic_timer:
+    case VCPUOP_stop_periodic_timer:
+    case VCPUOP_set_singleshot_timer:
+    case VCPUOP_stop_singleshot_timer:
+        return vcpu_timer_op(v, t, cmd, arg);
+    case VCPUOP_register_runstate_memory_area:
+    case VCPUOP_register_vcpu_time_memory_area:
+        return vcpu_area_op(v, cmd, arg);
+    case VCPUOP_send_nmi: /* TODO: NMI injection needs a backend op */
+        return arg ? -XEN_EINVAL
+                   : hypercall_unimplemented_subop(v, __HYPERVISOR_vcpu_op, (unsigned)cmd);
+    case VCPUOP_get_physid: /* hardware domain's pinned vCPUs only */
+        return -XEN_EINVAL;
+    default:
+        return hypercall_unimplemented_subop(v, __HYPERVISOR_vcpu_op, (unsigned)cmd);
+    }
+}
