@@ -12,7 +12,7 @@ kvm_ok=1
 
 # Fixtures for the error cases.
 printf 'this is not an ELF file\n' > "$tmp/notelf"
-cp "$(command -v true)" "$tmp/nopvh"
+cp "$(type -P true)" "$tmp/nopvh"
 head -c $((4 << 20)) /dev/zero > "$tmp/module4m"
 
 run_case() {
