@@ -8,6 +8,7 @@
 
 #include "cli/xhv.h"
 #include "core/accel.h"
+#include "core/compat.h"
 #include "core/core.h"
 #include "kvm/kvm.h"
 #include "loader/domain_build.h"
@@ -157,7 +158,7 @@ int cmd_run(int argc, char **argv)
     pthread_t pump;
     int status = XHV_EXIT_ERROR;
     uint8_t *kernel = NULL, *module = NULL;
-    if (parse_opts(argc, argv, &o))
+    if (parse_opts(argc, argv, &o) || compat_selfcheck())
         return XHV_EXIT_ERROR;
     if (kvm_probe(err, sizeof(err))) {
         fprintf(stderr, "xhv: %s\n", err);

@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "core/accel.h"
-#include "core/handlers.h"
+#include "core/core.h"
 #include "core/hypercall.h"
 
 /*

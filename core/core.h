@@ -124,7 +124,8 @@ struct xlat_struct {
 int copy_struct_from_guest(struct vcpu *v, void *native, uint64_t gva, const struct xlat_struct *x);
 int copy_struct_to_guest(struct vcpu *v, uint64_t gva, const void *native, const struct xlat_struct *x);
 extern const struct xlat_struct xlat_xen_add_to_physmap, xlat_xen_memory_map,
-    xlat_xen_memory_reservation, xlat_vcpu_runstate_info, xlat_xen_platform_parameters;
+    xlat_xen_memory_reservation, xlat_vcpu_runstate_info, xlat_xen_platform_parameters,
+    xlat_sched_poll, xlat_vcpu_set_singleshot_timer;
 /* Handle value stored in a native struct (guest linear address). */
 #define guest_handle_addr(h) ((uint64_t)(uintptr_t)(h).p)
 
@@ -138,6 +139,7 @@ struct vcpu {
     bool thread_started;
     bool online;
     bool in_hypercall;     /* re-entry guard */
+    bool wake_pending;     /* vcpu_wake() before/while blocked (under d->lock) */
     bool hcall_compat;     /* current hypercall uses the 32-bit ABI */
     struct vcpu_paging paging; /* of the current hypercall */
     /* vcpu_info registration (VCPUOP_register_vcpu_info) */
@@ -200,12 +202,13 @@ struct domain {
     /* shutdown state */
     bool is_shutting_down, is_shut_down, is_dying;
     int shutdown_code;       /* -1 = not set */
-    pthread_cond_t shutdown_cond;
+    pthread_cond_t shutdown_cond; /* CLOCK_MONOTONIC; broadcast on shutdown and vcpu_wake() */
 
     /* shared_info */
     uint64_t shared_info_gfn; /* INVALID_GFN until mapped */
     bool has_32bit_shinfo;
 
+    unsigned long vm_assist; /* VMASST_TYPE_* bits enabled */
     uint64_t hvm_params[HVM_NR_PARAMS];
     bool hvm_param_set[HVM_NR_PARAMS];
 
@@ -252,6 +255,8 @@ void *vcpu_thread(void *arg);
 /* Handle one exit; returns false when the vCPU must stop. Exposed for unit tests. */
 bool vcpu_handle_exit(struct vcpu *v, struct vm_exit *ex);
 const char *exit_reason_name(unsigned reason);
+/* Account the time in v's current runstate and switch to state; d->lock held. */
+void vcpu_runstate_change_locked(struct vcpu *v, int state);
 /* Snapshot of v's runstate (VCPUOP_get_runstate_info), native layout. */
 void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r);
 
@@ -263,13 +268,36 @@ void xen_cpuid_leaf(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint3
 #define XEN_CPUID_LIMIT 5u
 #define XEN_HYPERCALL_MSR 0x40000000u
 
+/* ---- blocking (core/sched_op.c) ---- */
+/* Block v's own thread until vcpu_wake(v), the domain stops running, or deadline
+ * (CLOCK_MONOTONIC ns; 0 = none). Never spins; returns at once if a wake is pending. */
+void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns);
+/* Wake v out of vcpu_block_until() (or make its next block return at once). */
+void vcpu_wake(struct vcpu *v);
+/* Forget d's watchdogs: domain_destroy() calls it before freeing d. */
+void sched_domain_destroy(struct domain *d);
+
+/* ---- shared_info and vcpu_info (core/memory_op.c, core/vcpu_op.c) ---- */
+/* Rewrite shared_info's wallclock (odd/even wc_version) in the latched layout. */
+void shared_info_update_wallclock(struct domain *d);
+/* Host address of v's vcpu_info (registered area, or its legacy shared_info slot), NULL if
+ * v has none (vcpu_id >= 32 and nothing registered). */
+uint8_t *vcpu_info_hva(struct vcpu *v);
+bool vm_assist_enabled(const struct domain *d, unsigned type);
+
 /* ---- console (core/console_io.c) ---- */
 void console_write(struct domain *d, const char *buf, size_t len);
 void console_input(struct domain *d, const char *buf, size_t len);
 void console_flush(struct domain *d);
+/* Where terminal echo goes (default STDOUT_FILENO); tests point it at a pipe or file. */
+void console_set_output_fd(int fd);
 
 /* ---- time ---- */
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+/* Xen system time: ns since xhv started (NOW() for guests; HVMOP_get_time). */
+uint64_t xen_system_time(void);
+/* now_ns() at system time 0 (absolute system-time deadlines -> CLOCK_MONOTONIC). */
+uint64_t xen_system_time_epoch(void);
 extern uint32_t xhv_tsc_khz; /* guest TSC frequency, set by the backend (0 = unknown) */
 void time_scale(uint64_t hz, uint32_t *mul_frac, int8_t *shift);
 

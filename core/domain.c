@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/accel.h"
 #include "core/core.h"
@@ -96,8 +97,12 @@ static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
     d->shutdown_code = -1;
     d->shared_info_gfn = INVALID_GFN;
     d->console.to_terminal = cfg->console_terminal;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&d->lock, NULL);
-    pthread_cond_init(&d->shutdown_cond, NULL);
+    pthread_cond_init(&d->shutdown_cond, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&d->console.lock, NULL);
     d->p2m.memfd = -1;
     return d;
@@ -240,5 +245,6 @@ void domain_destroy(struct domain *d)
     if (domain_table[d->domain_id] == d)
         domain_table[d->domain_id] = NULL;
     pthread_mutex_unlock(&domain_table_lock);
+    sched_domain_destroy(d);
     domain_free(d);
 }

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/accel.h"
-#include "core/handlers.h"
+#include "core/core.h"
 #include "core/hypercall.h"
 
 #include <xen/trace.h>
@@ -340,42 +340,24 @@ long do_hvm_op(struct vcpu *v, const uint64_t args[5])
 /* HVM_VM_ASSIST_MASK: HVM guests may only use runstate_update_flag. */
 #define HVM_VM_ASSIST_MASK (1ul << VMASST_TYPE_runstate_update_flag)
 
-/* Per-domain assists, until struct domain has a vm_assist field. */
-static struct {
-    const struct domain *d;
-    unsigned long mask;
-} vm_assists[XHV_MAX_DOMAINS];
-static pthread_mutex_t vm_assist_lock = PTHREAD_MUTEX_INITIALIZER;
-
 bool vm_assist_enabled(const struct domain *d, unsigned type)
 {
-    bool on;
-
-    pthread_mutex_lock(&vm_assist_lock);
-    on = type < 64 && vm_assists[d->domain_id % XHV_MAX_DOMAINS].d == d &&
-         (vm_assists[d->domain_id % XHV_MAX_DOMAINS].mask & (1ul << type));
-    pthread_mutex_unlock(&vm_assist_lock);
-    return on;
+    return type < 64 && (__atomic_load_n(&d->vm_assist, __ATOMIC_RELAXED) & (1ul << type));
 }
 
 /* vm_assist() (xen/common/domain.c): an invalid type -EINVAL before a bad cmd -ENOSYS. */
 long do_vm_assist(struct vcpu *v, const uint64_t args[5])
 {
     uint32_t cmd = (uint32_t)args[0], type = (uint32_t)args[1]; /* Xen: unsigned int */
-    const struct domain *d = v->domain;
-    typeof(vm_assists[0]) *a = &vm_assists[d->domain_id % XHV_MAX_DOMAINS];
+    struct domain *d = v->domain;
 
     if (type >= 64 || !(HVM_VM_ASSIST_MASK & (1ul << type)))
         return -XEN_EINVAL;
     if (cmd != VMASST_CMD_enable && cmd != VMASST_CMD_disable)
         return -XEN_ENOSYS;
-    pthread_mutex_lock(&vm_assist_lock);
-    if (a->d != d) /* a new domain with this id: start from none */
-        a->d = d, a->mask = 0;
     if (cmd == VMASST_CMD_enable)
-        a->mask |= 1ul << type;
+        __atomic_fetch_or(&d->vm_assist, 1ul << type, __ATOMIC_RELAXED);
     else
-        a->mask &= ~(1ul << type);
-    pthread_mutex_unlock(&vm_assist_lock);
+        __atomic_fetch_and(&d->vm_assist, ~(1ul << type), __ATOMIC_RELAXED);
     return 0;
 }

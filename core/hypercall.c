@@ -174,6 +174,7 @@ int hypercall_page_write(struct vcpu *v, uint64_t value)
     }
     hypercall_page_fill(e.hva);
     d->has_32bit_shinfo = v->hcall_compat; /* hvm_latch_shinfo_size() */
+    shared_info_update_wallclock(d);
     d->hcall_page_writes++;
     xhv_log(LOG_DEBUG, "d%u: hypercall page at GFN 0x%llx", d->domain_id,
             (unsigned long long)(value >> PAGE_SHIFT));

@@ -5,7 +5,7 @@
 
 #include "compat_layout.h"
 #include "core/accel.h"
-#include "core/handlers.h"
+#include "core/core.h"
 #include "core/hypercall.h"
 
 /* One E820 record as XENMEM_memory_map returns it (Xen's packed struct e820entry). */

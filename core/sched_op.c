@@ -4,53 +4,29 @@
 #include <time.h>
 
 #include "core/accel.h"
-#include "core/handlers.h"
+#include "core/core.h"
 #include "core/hypercall.h"
 
 /* ---- blocking ---- */
 
 /*
- * A blocked vCPU thread sleeps on its domain's shutdown_cond under d->lock: domain_shutdown()
- * and domain_destroy() broadcast it, so a domain that stops always wakes its blocked vCPUs,
- * and vcpu_wake() broadcasts it too (other vCPUs of the domain see a spurious wake-up and
- * sleep again). Pending wakes live in a side table until struct vcpu has a field for them.
+ * A blocked vCPU thread sleeps on its domain's shutdown_cond (CLOCK_MONOTONIC) under d->lock:
+ * domain_shutdown() and domain_destroy() broadcast it, so a domain that stops always wakes
+ * its blocked vCPUs, and vcpu_wake() broadcasts it too (other vCPUs of the domain see a
+ * spurious wake-up and sleep again).
  */
-static uint64_t wake_pending[XHV_MAX_DOMAINS][XHV_MAX_VCPUS / 64]; /* under d->lock */
-
-static bool wake_test_and_clear(const struct vcpu *v)
+static bool wake_test_and_clear(struct vcpu *v)
 {
-    uint64_t *w = &wake_pending[v->domain->domain_id % XHV_MAX_DOMAINS][v->vcpu_id / 64];
-    uint64_t bit = 1ull << (v->vcpu_id % 64);
-    bool was = *w & bit;
+    bool was = v->wake_pending;
 
-    *w &= ~bit;
+    v->wake_pending = false;
     return was;
 }
 
-/* v's runstate accounting, as vcpu.c's runstate_change(); d->lock held. */
-static void runstate_set_locked(struct vcpu *v, int state)
+static struct timespec mono_abstime(uint64_t deadline_ns)
 {
-    uint64_t now = now_ns();
-
-    v->runstate_time[v->runstate] += now - v->runstate_entry;
-    v->runstate = state;
-    v->runstate_entry = now;
-}
-
-/* The CLOCK_REALTIME time (for pthread_cond_timedwait) of a CLOCK_MONOTONIC deadline, at
- * most one second away so a stepped wall clock cannot stretch the wait. */
-static struct timespec wait_abstime(uint64_t deadline_ns, uint64_t now)
-{
-    uint64_t left = deadline_ns - now;
-    struct timespec ts;
-
-    if (left > 1000000000ull)
-        left = 1000000000ull;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    left += (uint64_t)ts.tv_nsec;
-    ts.tv_sec += (time_t)(left / 1000000000ull);
-    ts.tv_nsec = (long)(left % 1000000000ull);
-    return ts;
+    return (struct timespec){ .tv_sec = (time_t)(deadline_ns / 1000000000ull),
+                              .tv_nsec = (long)(deadline_ns % 1000000000ull) };
 }
 
 void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
@@ -59,7 +35,7 @@ void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
 
     pthread_mutex_lock(&d->lock);
     int prev = v->runstate;
-    runstate_set_locked(v, RUNSTATE_blocked);
+    vcpu_runstate_change_locked(v, RUNSTATE_blocked);
     while (!wake_test_and_clear(v) && domain_is_running(d)) {
         uint64_t now = now_ns();
         if (!deadline_ns) {
@@ -68,10 +44,10 @@ void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
         }
         if (now >= deadline_ns)
             break;
-        struct timespec ts = wait_abstime(deadline_ns, now);
+        struct timespec ts = mono_abstime(deadline_ns);
         pthread_cond_timedwait(&d->shutdown_cond, &d->lock, &ts);
     }
-    runstate_set_locked(v, prev);
+    vcpu_runstate_change_locked(v, prev);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -80,7 +56,7 @@ void vcpu_wake(struct vcpu *v)
     struct domain *d = v->domain;
 
     pthread_mutex_lock(&d->lock);
-    wake_pending[d->domain_id % XHV_MAX_DOMAINS][v->vcpu_id / 64] |= 1ull << (v->vcpu_id % 64);
+    v->wake_pending = true;
     pthread_cond_broadcast(&d->shutdown_cond);
     pthread_mutex_unlock(&d->lock);
 }
@@ -219,9 +195,6 @@ void sched_domain_destroy(struct domain *d)
     if (watchdogs[d->domain_id % XHV_MAX_DOMAINS].d == d)
         watchdogs[d->domain_id % XHV_MAX_DOMAINS] = (struct watchdog){0};
     pthread_mutex_unlock(&watchdog_lock);
-    pthread_mutex_lock(&d->lock);
-    memset(wake_pending[d->domain_id % XHV_MAX_DOMAINS], 0, sizeof(wake_pending[0]));
-    pthread_mutex_unlock(&d->lock);
 }
 
 /* ---- sub-ops ---- */
@@ -286,31 +259,12 @@ static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
 _Static_assert(sizeof(struct sched_remote_shutdown) == 8, "same layout in both ABIs");
 _Static_assert(sizeof(struct sched_watchdog) == 8, "same layout in both ABIs");
 
-/*
- * struct sched_poll for 32-bit callers: {u32 ports; u32 nr_ports; u64 timeout} (16 bytes,
- * checked with gcc -m32 against <xen/sched.h>). TODO: generate it in tools/gen_compat.c
- * and translate it in core/compat.c like the other compat structs.
- */
-struct compat_sched_poll {
-    uint32_t ports, nr_ports;
-    uint64_t timeout;
-} __attribute__((packed, aligned(4)));
-_Static_assert(sizeof(struct compat_sched_poll) == 16, "compat sched_poll");
-_Static_assert(sizeof(struct sched_poll) == 24, "sched_poll");
-
 static int sched_poll_copy_in(struct vcpu *v, uint64_t arg, uint64_t *ports, uint32_t *nr,
                               uint64_t *timeout)
 {
     struct sched_poll p;
-    struct compat_sched_poll c;
 
-    if (v->hcall_compat) {
-        if (copy_from_guest(v, &c, arg, sizeof(c)))
-            return -XEN_EFAULT;
-        *ports = c.ports, *nr = c.nr_ports, *timeout = c.timeout;
-        return 0;
-    }
-    if (copy_from_guest(v, &p, arg, sizeof(p)))
+    if (copy_struct_from_guest(v, &p, arg, &xlat_sched_poll))
         return -XEN_EFAULT;
     *ports = guest_handle_addr(p.ports), *nr = p.nr_ports, *timeout = p.timeout;
     return 0;

@@ -1,5 +1,5 @@
 /* time.c: Xen system time for guests: nanoseconds since xhv started, as Xen's NOW(). */
-#include "core/handlers.h"
+#include "core/core.h"
 
 static uint64_t system_time_epoch;
 

@@ -15,13 +15,18 @@ const char *exit_reason_name(unsigned reason)
     return reason < VMEXIT_NR ? names[reason] : "?";
 }
 
-static void runstate_change(struct vcpu *v, int state)
+void vcpu_runstate_change_locked(struct vcpu *v, int state)
 {
     uint64_t now = now_ns();
-    pthread_mutex_lock(&v->domain->lock);
     v->runstate_time[v->runstate] += now - v->runstate_entry;
     v->runstate = state;
     v->runstate_entry = now;
+}
+
+static void runstate_change(struct vcpu *v, int state)
+{
+    pthread_mutex_lock(&v->domain->lock);
+    vcpu_runstate_change_locked(v, state);
     pthread_mutex_unlock(&v->domain->lock);
 }
 

@@ -3,7 +3,7 @@
 
 #include "compat_layout.h"
 #include "core/accel.h"
-#include "core/handlers.h"
+#include "core/core.h"
 #include "core/hypercall.h"
 
 #define MILLISECS(ms) ((uint64_t)(ms)*1000000ull)
@@ -129,9 +129,6 @@ static long vcpu_timer_op(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
 {
     struct vcpu_set_periodic_timer p;
     struct vcpu_set_singleshot_timer s;
-    /* compat_vcpu_op() copies the 12-byte i386 struct in before do_vcpu_op() checks t */
-    size_t ssize =
-        v->hcall_compat ? offsetof(struct vcpu_set_singleshot_timer, flags) + 4 : sizeof(s);
 
     switch (cmd) {
     case VCPUOP_set_periodic_timer:
@@ -143,9 +140,10 @@ static long vcpu_timer_op(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
     case VCPUOP_stop_periodic_timer:
         return 0; /* none can be running */
     case VCPUOP_set_singleshot_timer:
+        /* compat_vcpu_op() copies the 12-byte i386 struct in before checking t */
         if (!v->hcall_compat && t != v)
             return -XEN_EINVAL;
-        if (copy_from_guest(v, &s, arg, ssize))
+        if (copy_struct_from_guest(v, &s, arg, &xlat_vcpu_set_singleshot_timer))
             return -XEN_EFAULT;
         if (t != v)
             return -XEN_EINVAL;

@@ -55,6 +55,17 @@ int main(void)
     FIELD(xen_memory_reservation, domid);
     END(xen_memory_reservation);
 
+    SIZE(sched_poll);
+    FIELD(sched_poll, ports);
+    FIELD(sched_poll, nr_ports);
+    FIELD(sched_poll, timeout);
+    END(sched_poll);
+
+    SIZE(vcpu_set_singleshot_timer);
+    FIELD(vcpu_set_singleshot_timer, timeout_abs_ns);
+    FIELD(vcpu_set_singleshot_timer, flags);
+    END(vcpu_set_singleshot_timer);
+
     SIZE(vcpu_runstate_info);
     FIELD(vcpu_runstate_info, state);
     FIELD(vcpu_runstate_info, state_entry_time);

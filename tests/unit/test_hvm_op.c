@@ -2,7 +2,7 @@
 #include <cpuid.h>
 #include <string.h>
 
-#include "core/handlers.h"
+#include "core/core.h"
 #include "tests/unit/fake_accel.h"
 #include "tests/unit/harness.h"
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "compat_layout.h"
-#include "core/handlers.h"
+#include "core/core.h"
 #include "tests/unit/fake_accel.h"
 #include "tests/unit/harness.h"
 
