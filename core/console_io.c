@@ -57,19 +57,7 @@ static size_t escape_line(char *out, const char *in, size_t len)
 /* Token bucket; console.lock held. */
 static bool bucket_take(struct console *c, size_t cost)
 {
-    uint64_t now = now_ns();
-
-    if (c->last_refill_ns == 0)
-        c->tokens = CONSOLE_BURST;
-    else
-        c->tokens += (now - c->last_refill_ns) * CONSOLE_RATE / 1000000000ull;
-    if (c->tokens > CONSOLE_BURST)
-        c->tokens = CONSOLE_BURST;
-    c->last_refill_ns = now;
-    if (c->tokens < cost)
-        return false;
-    c->tokens -= cost;
-    return true;
+    return token_bucket_take(&c->bucket, CONSOLE_BURST, CONSOLE_RATE, cost);
 }
 
 /* Report (once per episode) what the bucket dropped; console.lock held. */

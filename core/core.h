@@ -155,6 +155,13 @@ struct vcpu {
     unsigned exit_kind;
 };
 
+/* ---- rate limiting (core/log.c) ---- */
+struct token_bucket {
+    uint64_t tokens, last_ns;
+};
+/* Take cost tokens from b (burst size, refilled at per_sec); false = over the limit. */
+bool token_bucket_take(struct token_bucket *b, uint64_t burst, uint64_t per_sec, uint64_t cost);
+
 /* ---- domains (core/domain.c) ---- */
 #define CONSOLE_RING (64 * 1024)
 struct console {
@@ -163,7 +170,8 @@ struct console {
     char in[4096];           /* input for CONSOLEIO_read */
     uint32_t in_cons, in_prod;
     /* token bucket for rate limiting guest output */
-    uint64_t tokens, last_refill_ns, dropped;
+    struct token_bucket bucket;
+    uint64_t dropped;
     bool to_terminal;        /* also echo to stdout (xhv run) */
     char line[256];          /* partial line not yet written to the terminal */
     size_t line_len;
@@ -222,7 +230,8 @@ struct domain {
     /* log-once bitmaps for unimplemented hypercalls and sub-ops */
     uint64_t unimpl_logged[2];
     /* guest-log rate limit */
-    uint64_t glog_tokens, glog_last_ns, glog_dropped;
+    struct token_bucket glog_bucket;
+    uint64_t glog_dropped;
 
     bool stats_on;
     struct exit_stats stats;

@@ -19,25 +19,10 @@ static bool xsm_target(const struct vcpu *v, const struct domain *t)
     return t == v->domain || v->domain->privileged;
 }
 
-/*
- * hvm_allow_set_param(): a guest may set only the first group on itself; deprecated params
- * are -EINVAL for everyone; anything else on itself -EPERM. Some may only change once.
- */
-static int hvm_allow_set_param(const struct vcpu *v, const struct domain *t, uint32_t index,
-                               uint64_t value)
+/* Deprecated params: -EINVAL for everyone, in both directions. */
+static bool hvm_param_deprecated(uint32_t index)
 {
-    if (!xsm_target(v, t))
-        return -XEN_EPERM;
     switch (index) {
-    case HVM_PARAM_CALLBACK_IRQ:
-    case HVM_PARAM_VM86_TSS:
-    case HVM_PARAM_VM86_TSS_SIZED:
-    case HVM_PARAM_ACPI_IOPORTS_LOCATION:
-    case HVM_PARAM_VM_GENERATION_ID_ADDR:
-    case HVM_PARAM_STORE_EVTCHN:
-    case HVM_PARAM_CONSOLE_EVTCHN:
-    case HVM_PARAM_X87_FIP_WIDTH:
-        break;
     case HVM_PARAM_PAE_ENABLED:
     case HVM_PARAM_DM_DOMAIN:
     case HVM_PARAM_MEMORY_EVENT_CR0:
@@ -48,7 +33,33 @@ static int hvm_allow_set_param(const struct vcpu *v, const struct domain *t, uin
     case HVM_PARAM_MEMORY_EVENT_SINGLE_STEP:
     case HVM_PARAM_BUFIOREQ_EVTCHN:
     case HVM_PARAM_MEMORY_EVENT_MSR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/*
+ * hvm_allow_set_param(): a guest may set only the first group on itself; deprecated params
+ * are -EINVAL for everyone; anything else on itself -EPERM. Some may only change once.
+ */
+static int hvm_allow_set_param(const struct vcpu *v, const struct domain *t, uint32_t index,
+                               uint64_t value)
+{
+    if (!xsm_target(v, t))
+        return -XEN_EPERM;
+    if (hvm_param_deprecated(index))
         return -XEN_EINVAL;
+    switch (index) {
+    case HVM_PARAM_CALLBACK_IRQ:
+    case HVM_PARAM_VM86_TSS:
+    case HVM_PARAM_VM86_TSS_SIZED:
+    case HVM_PARAM_ACPI_IOPORTS_LOCATION:
+    case HVM_PARAM_VM_GENERATION_ID_ADDR:
+    case HVM_PARAM_STORE_EVTCHN:
+    case HVM_PARAM_CONSOLE_EVTCHN:
+    case HVM_PARAM_X87_FIP_WIDTH:
+        break;
     default:
         if (t == v->domain)
             return -XEN_EPERM;
@@ -145,6 +156,8 @@ static int hvm_allow_get_param(const struct vcpu *v, const struct domain *t, uin
 {
     if (!xsm_target(v, t))
         return -XEN_EPERM;
+    if (hvm_param_deprecated(index))
+        return -XEN_EINVAL;
     switch (index) {
     case HVM_PARAM_CALLBACK_IRQ:
     case HVM_PARAM_VM86_TSS:
@@ -158,17 +171,6 @@ static int hvm_allow_get_param(const struct vcpu *v, const struct domain *t, uin
     case HVM_PARAM_ALTP2M:
     case HVM_PARAM_X87_FIP_WIDTH:
         return 0;
-    case HVM_PARAM_PAE_ENABLED:
-    case HVM_PARAM_DM_DOMAIN:
-    case HVM_PARAM_MEMORY_EVENT_CR0:
-    case HVM_PARAM_MEMORY_EVENT_CR3:
-    case HVM_PARAM_MEMORY_EVENT_CR4:
-    case HVM_PARAM_MEMORY_EVENT_INT3:
-    case HVM_PARAM_NESTEDHVM:
-    case HVM_PARAM_MEMORY_EVENT_SINGLE_STEP:
-    case HVM_PARAM_BUFIOREQ_EVTCHN:
-    case HVM_PARAM_MEMORY_EVENT_MSR:
-        return -XEN_EINVAL;
     default:
         return t == v->domain ? -XEN_EPERM : 0;
     }

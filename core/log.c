@@ -55,24 +55,35 @@ void xhv_log(enum log_level lvl, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Token bucket per domain; returns false when the message must be dropped. */
+bool token_bucket_take(struct token_bucket *b, uint64_t burst, uint64_t per_sec, uint64_t cost)
+{
+    uint64_t now = now_ns(), elapsed, add;
+    if (!b->last_ns) {
+        b->tokens = burst;
+        b->last_ns = now;
+    }
+    elapsed = now - b->last_ns;
+    if (elapsed > 100000000000ull) /* 100 s idle refills any bucket; avoids overflow */
+        elapsed = 100000000000ull, b->last_ns = now - elapsed;
+    add = elapsed * per_sec / 1000000000ull;
+    if (add) {
+        /* keep the fraction of a token not yet earned */
+        b->last_ns += add * 1000000000ull / per_sec;
+        b->tokens = b->tokens + add > burst ? burst : b->tokens + add;
+    }
+    if (b->tokens < cost)
+        return false;
+    b->tokens -= cost;
+    return true;
+}
+
+/* Per domain; returns false when the message must be dropped. */
 static bool glog_allow(struct domain *d)
 {
-    uint64_t now = now_ns();
     bool ok;
     pthread_mutex_lock(&log_lock);
-    if (d->glog_last_ns == 0)
-        d->glog_tokens = GLOG_BURST;
-    else
-        d->glog_tokens += (now - d->glog_last_ns) * GLOG_PER_SEC / 1000000000ull;
-    if (d->glog_tokens > GLOG_BURST)
-        d->glog_tokens = GLOG_BURST;
-    if (d->glog_tokens || d->glog_last_ns == 0)
-        d->glog_last_ns = now;
-    ok = d->glog_tokens > 0;
-    if (ok)
-        d->glog_tokens--;
-    else
+    ok = token_bucket_take(&d->glog_bucket, GLOG_BURST, GLOG_PER_SEC, 1);
+    if (!ok)
         d->glog_dropped++;
     pthread_mutex_unlock(&log_lock);
     return ok;

@@ -1,5 +1,6 @@
 /* test_core.c: physmap extents and slots, domain lifetime and shutdown, Xen CPUID leaves. */
 #include <string.h>
+#include <time.h>
 
 #include "core/accel.h"
 #include "core/core.h"
@@ -159,4 +160,17 @@ TEST(time_scale_matches_xen)
     uint64_t t = shift >= 0 ? 1000000ull << shift : 1000000ull >> -shift;
     uint64_t ns = (t * mul) >> 32;
     CHECK(ns >= 416600 && ns <= 416700); /* 10^6 ticks at 2.4 GHz = 416.67 us */
+}
+
+TEST(token_bucket_limits_and_refills)
+{
+    struct token_bucket b = { 0, 0 };
+    unsigned ok = 0;
+    for (int i = 0; i < 20; i++)
+        ok += token_bucket_take(&b, 10, 1000, 1);
+    CHECK(ok >= 10 && ok <= 11); /* the burst, plus at most what 1000/s refilled meanwhile */
+    CHECK(!token_bucket_take(&b, 10, 1000, 100)); /* more than the burst: never */
+    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    nanosleep(&ts, NULL); /* 20 ms at 1000/s: the bucket is full again */
+    CHECK(token_bucket_take(&b, 10, 1000, 10));
 }
