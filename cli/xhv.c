@@ -1,8 +1,10 @@
 /* xhv.c: the `xhv` command line: a table of verbs, --help, and dispatch. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/xhv.h"
+#include "core/core.h"
 
 static const struct xhv_cmd cmds[] = {
     { "run", cmd_run,
@@ -24,6 +26,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    signal(SIGPIPE, SIG_IGN); /* a closed terminal or pipe must not kill the guests */
+    for (int i = 0, n = 0; i < argc && n < (int)sizeof(xhv_cmdline) - 1; i++)
+        n += snprintf(xhv_cmdline + n, sizeof(xhv_cmdline) - (size_t)n, "%s%s", i ? " " : "",
+                      argv[i]);
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
         !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);

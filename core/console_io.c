@@ -1,5 +1,6 @@
 /* console_io.c: CONSOLEIO_write/read; a domain's console log ring, terminal echo, rate limit. */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/accel.h"
@@ -25,7 +26,97 @@ static int console_fd = STDOUT_FILENO;
 
 void console_set_output_fd(int fd)
 {
+    console_drain();
     console_fd = fd;
+}
+
+/*
+ * Terminal output is queued and written by one writer thread, so a stalled terminal or pipe
+ * never blocks a vCPU (or holds console.lock), and lines of different domains cannot
+ * interleave. A full queue drops lines (counted like the rate limiter's drops).
+ */
+#define TERM_QUEUE (256 * 1024)
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t more, idle;
+    pthread_once_t once;
+    char buf[TERM_QUEUE];
+    size_t head, len; /* ring of queued bytes */
+    bool busy;        /* the writer holds bytes it has not written yet */
+} term = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+           PTHREAD_ONCE_INIT, { 0 }, 0, 0, false };
+
+static size_t term_take(char *out, size_t max) /* term.lock held */
+{
+    size_t n = term.len < max ? term.len : max;
+    for (size_t i = 0; i < n; i++)
+        out[i] = term.buf[(term.head + i) % TERM_QUEUE];
+    term.head = (term.head + n) % TERM_QUEUE;
+    term.len -= n;
+    return n;
+}
+
+static void *term_writer(void *arg)
+{
+    char chunk[4096];
+    (void)arg;
+    pthread_mutex_lock(&term.lock);
+    for (;;) {
+        term.busy = false;
+        while (!term.len) {
+            pthread_cond_broadcast(&term.idle);
+            pthread_cond_wait(&term.more, &term.lock);
+        }
+        size_t n = term_take(chunk, sizeof(chunk)), off = 0;
+        term.busy = true;
+        pthread_mutex_unlock(&term.lock);
+        while (off < n) { /* a closed terminal is no reason to stop: drop the rest */
+            ssize_t w = write(console_fd, chunk + off, n - off);
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        pthread_mutex_lock(&term.lock);
+    }
+    return NULL;
+}
+
+static void term_start(void)
+{
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, term_writer, NULL) != 0)
+        xhv_log(LOG_ERR, "console: cannot start the terminal writer");
+    pthread_attr_destroy(&a);
+}
+
+static bool term_push(const char *s, size_t n)
+{
+    pthread_once(&term.once, term_start);
+    pthread_mutex_lock(&term.lock);
+    bool ok = TERM_QUEUE - term.len >= n;
+    for (size_t i = 0; ok && i < n; i++)
+        term.buf[(term.head + term.len + i) % TERM_QUEUE] = s[i];
+    if (ok) {
+        term.len += n;
+        pthread_cond_signal(&term.more);
+    }
+    pthread_mutex_unlock(&term.lock);
+    return ok;
+}
+
+void console_drain(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 2; /* a stalled terminal must not keep xhv from exiting */
+    pthread_mutex_lock(&term.lock);
+    while (term.len || term.busy)
+        if (pthread_cond_timedwait(&term.idle, &term.lock, &ts) != 0)
+            break;
+    pthread_mutex_unlock(&term.lock);
 }
 
 /* Xen's xsm_console_io(): the console domain (is_console) or the control domain. */
@@ -79,8 +170,8 @@ static void emit_line(struct domain *d)
 
     if (bucket_take(c, n)) {
         report_dropped(d);
-        if (write(console_fd, out, n) < 0)
-            c->dropped += c->line_len; /* a closed terminal is no reason to stop the guest */
+        if (!term_push(out, n))
+            c->dropped += c->line_len;
     } else {
         c->dropped += c->line_len;
     }
@@ -126,6 +217,7 @@ void console_flush(struct domain *d)
         emit_line(d);
     report_dropped(d);
     pthread_mutex_unlock(&c->lock);
+    console_drain();
 }
 
 /* Input for CONSOLEIO_read. As Xen's serial_rx ring: when full, new characters are lost.
@@ -145,7 +237,8 @@ static long guest_console_write(struct vcpu *v, uint64_t gva, uint32_t count)
 {
     char kbuf[CONSOLE_CHUNK];
 
-    while (count) {
+    /* No continuations yet: at least stop copying once the domain is going away. */
+    while (count && domain_is_running(v->domain)) {
         uint32_t n = count < sizeof(kbuf) ? count : sizeof(kbuf);
         if (copy_from_guest(v, kbuf, gva, n))
             return -XEN_EFAULT;

@@ -43,7 +43,10 @@ struct vcpu;
 struct domain;
 void gprintk(const struct vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dprintk(const struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Host log ring (last XHV_LOG_RING bytes), read by sysctl readconsole / `xhv dmesg`. */
+/* True the first time (d, key) is seen (bounded per-domain table; later keys log always). */
+bool domain_log_once(struct domain *d, uint64_t key);
+/* Host log ring (last XHV_LOG_RING bytes), read by sysctl readconsole / `xhv dmesg`; its
+ * index is Xen's u32 readconsole index. DEBUG lines enter it only when debug is on. */
 #define XHV_LOG_RING (64 * 1024)
 size_t xhv_log_read(char *buf, size_t len, uint32_t *index);
 
@@ -199,6 +202,8 @@ struct domain {
     const struct accel_ops *accel_ops;
     void *accel;             /* backend per-domain state */
     pthread_mutex_t lock;
+    unsigned refcnt;         /* rcu_lock_domain_* references, under lock */
+    pthread_mutex_t memop_lock; /* serialises physmap-changing memory ops */
 
     unsigned max_vcpus;
     struct vcpu **vcpu;
@@ -223,12 +228,15 @@ struct domain {
     /* guest-supplied memory map (E820), for XENMEM_memory_map */
     struct hvm_memmap_table_entry *memmap;
     unsigned nr_memmap;
-    char cmdline[1024];      /* XENVER_commandline answers Xen's cmdline: ours */
 
     struct console console;
 
     /* log-once bitmaps for unimplemented hypercalls and sub-ops */
-    uint64_t unimpl_logged[2];
+    uint64_t unimpl_logged[2]; /* hypercall numbers (>= 127 share the last bit) */
+    /* (hypercall << 32 | sub-op) keys already logged once (domain_log_once()) */
+#define XHV_LOG_ONCE_MAX 64
+    uint64_t logged_once[XHV_LOG_ONCE_MAX];
+    unsigned nr_logged_once;
     /* guest-log rate limit */
     struct token_bucket glog_bucket;
     uint64_t glog_dropped;
@@ -244,9 +252,15 @@ extern pthread_mutex_t domain_table_lock;
 struct domain *domain_create(domid_t domid, const struct domain_config *cfg,
                              const struct accel_ops *ops, int *err);
 void domain_destroy(struct domain *d);
-struct domain *domain_lookup(domid_t id); /* NULL if none */
+/*
+ * References: every pointer to another domain obtained from a domid is taken with
+ * rcu_lock_domain_by_{any_,}id() and given back with rcu_unlock_domain(); domain_destroy()
+ * unlinks the domain, then waits for the references to drop before freeing it.
+ */
+struct domain *rcu_lock_domain_by_id(domid_t id); /* NULL if none */
 /* Resolve a domid argument from caller v (DOMID_SELF allowed); NULL if none. */
 struct domain *rcu_lock_domain_by_any_id(struct vcpu *v, domid_t id);
+void rcu_unlock_domain(struct domain *d);
 /* Guest-requested shutdown with a SHUTDOWN_* reason (first code wins). */
 void domain_shutdown(struct domain *d, unsigned reason);
 /* Crash a domain we cannot continue: log why, dump v's registers if given (v only from
@@ -300,6 +314,8 @@ void console_input(struct domain *d, const char *buf, size_t len);
 void console_flush(struct domain *d);
 /* Where terminal echo goes (default STDOUT_FILENO); tests point it at a pipe or file. */
 void console_set_output_fd(int fd);
+/* Wait (at most 2 s) until queued terminal output is written. */
+void console_drain(void);
 
 /* ---- time ---- */
 uint64_t now_ns(void); /* CLOCK_MONOTONIC */
@@ -307,7 +323,9 @@ uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 uint64_t xen_system_time(void);
 /* now_ns() at system time 0 (absolute system-time deadlines -> CLOCK_MONOTONIC). */
 uint64_t xen_system_time_epoch(void);
-extern uint32_t xhv_tsc_khz; /* guest TSC frequency, set by the backend (0 = unknown) */
+extern uint32_t xhv_tsc_khz;
+/* xhv's own command line: what XENVER_commandline gives a privileged caller (Xen's). */
+extern char xhv_cmdline[1024]; /* guest TSC frequency, set by the backend (0 = unknown) */
 void time_scale(uint64_t hz, uint32_t *mul_frac, int8_t *shift);
 
 #endif

@@ -78,6 +78,7 @@ static void domain_free(struct domain *d)
         d->accel_ops->domain_destroy(d);
     free(d->memmap);
     pthread_mutex_destroy(&d->console.lock);
+    pthread_mutex_destroy(&d->memop_lock);
     pthread_cond_destroy(&d->shutdown_cond);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -101,6 +102,7 @@ static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->memop_lock, NULL);
     pthread_cond_init(&d->shutdown_cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&d->console.lock, NULL);
@@ -138,21 +140,37 @@ struct domain *domain_create(domid_t want, const struct domain_config *cfg,
     return d;
 }
 
-struct domain *domain_lookup(domid_t id)
+static void domain_get(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->refcnt++;
+    pthread_mutex_unlock(&d->lock);
+}
+
+struct domain *rcu_lock_domain_by_id(domid_t id)
 {
     struct domain *d = NULL;
     pthread_mutex_lock(&domain_table_lock);
-    if (id < XHV_MAX_DOMAINS)
-        d = domain_table[id];
+    if (id < XHV_MAX_DOMAINS && (d = domain_table[id]))
+        domain_get(d);
     pthread_mutex_unlock(&domain_table_lock);
     return d;
 }
 
 struct domain *rcu_lock_domain_by_any_id(struct vcpu *v, domid_t id)
 {
-    if (id == DOMID_SELF)
-        return v->domain;
-    return domain_lookup(id);
+    if (id != DOMID_SELF)
+        return rcu_lock_domain_by_id(id);
+    domain_get(v->domain);
+    return v->domain;
+}
+
+void rcu_unlock_domain(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    if (--d->refcnt == 0)
+        pthread_cond_broadcast(&d->shutdown_cond);
+    pthread_mutex_unlock(&d->lock);
 }
 
 static void domain_kick_all(struct domain *d)
@@ -246,5 +264,9 @@ void domain_destroy(struct domain *d)
         domain_table[d->domain_id] = NULL;
     pthread_mutex_unlock(&domain_table_lock);
     sched_domain_destroy(d);
+    pthread_mutex_lock(&d->lock); /* wait for every rcu_lock_domain_* user to finish */
+    while (d->refcnt)
+        pthread_cond_wait(&d->shutdown_cond, &d->lock);
+    pthread_mutex_unlock(&d->lock);
     domain_free(d);
 }

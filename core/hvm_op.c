@@ -229,11 +229,14 @@ static long hvmop_param(struct vcpu *v, unsigned long op, uint64_t arg)
     t = rcu_lock_domain_by_any_id(v, a.domid);
     if (!t)
         return -XEN_ESRCH;
-    if (op == HVMOP_set_param)
-        return hvm_set_param(v, t, a.index, a.value);
-    rc = hvm_get_param(v, t, a.index, &a.value);
-    if (rc == 0 && copy_to_guest(v, arg, &a, sizeof(a)))
-        rc = -XEN_EFAULT;
+    if (op == HVMOP_set_param) {
+        rc = hvm_set_param(v, t, a.index, a.value);
+    } else {
+        rc = hvm_get_param(v, t, a.index, &a.value);
+        if (rc == 0 && copy_to_guest(v, arg, &a, sizeof(a)))
+            rc = -XEN_EFAULT;
+    }
+    rcu_unlock_domain(t);
     return rc;
 }
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "same layout in both ABIs");
@@ -266,9 +269,12 @@ static long hvmop_get_mem_type(struct vcpu *v, uint64_t arg)
     t = rcu_lock_domain_by_any_id(v, a.domid);
     if (!t)
         return -XEN_ESRCH;
-    if (!xsm_target(v, t))
+    bool ok = xsm_target(v, t);
+    if (ok)
+        a.mem_type = p2m_lookup(t, a.pfn, &e) ? HVMMEM_mmio_dm : HVMMEM_ram_rw;
+    rcu_unlock_domain(t);
+    if (!ok)
         return -XEN_EPERM;
-    a.mem_type = p2m_lookup(t, a.pfn, &e) ? HVMMEM_mmio_dm : HVMMEM_ram_rw;
     return copy_to_guest(v, arg, &a, sizeof(a)) ? -XEN_EFAULT : 0;
 }
 _Static_assert(sizeof(struct xen_hvm_get_mem_type) == 16, "same layout in both ABIs");
@@ -284,7 +290,9 @@ static long hvmop_pagetable_dying(struct vcpu *v, uint64_t arg)
     t = rcu_lock_domain_by_any_id(v, a.domid);
     if (!t)
         return -XEN_ESRCH;
-    return t != v->domain ? -XEN_EOPNOTSUPP : -XEN_EINVAL;
+    bool self = t == v->domain;
+    rcu_unlock_domain(t);
+    return self ? -XEN_EINVAL : -XEN_EOPNOTSUPP;
 }
 _Static_assert(sizeof(struct xen_hvm_pagetable_dying) == 16, "same layout in both ABIs");
 

@@ -71,20 +71,23 @@ static void log_unimplemented(struct vcpu *v, uint64_t nr)
             name ? name : "unknown");
 }
 
+/* True the first time (domain, key) is seen; the table is per domain and bounded. */
+bool domain_log_once(struct domain *d, uint64_t key)
+{
+    bool fresh = true;
+    pthread_mutex_lock(&d->lock);
+    for (unsigned i = 0; i < d->nr_logged_once && fresh; i++)
+        if (d->logged_once[i] == key)
+            fresh = false;
+    if (fresh && d->nr_logged_once < XHV_LOG_ONCE_MAX)
+        d->logged_once[d->nr_logged_once++] = key;
+    pthread_mutex_unlock(&d->lock);
+    return fresh;
+}
+
 long hypercall_unimplemented_subop(struct vcpu *v, unsigned nr, unsigned long subop)
 {
-    static struct { const struct domain *d; unsigned nr; unsigned long sub; } seen[256];
-    static unsigned nseen;
-    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    bool fresh = true;
-    pthread_mutex_lock(&lock);
-    for (unsigned i = 0; i < nseen && fresh; i++)
-        if (seen[i].d == v->domain && seen[i].nr == nr && seen[i].sub == subop)
-            fresh = false;
-    if (fresh && nseen < 256)
-        seen[nseen++] = (typeof(seen[0])){ v->domain, nr, subop };
-    pthread_mutex_unlock(&lock);
-    if (fresh)
+    if (domain_log_once(v->domain, ((uint64_t)nr << 32) | (uint32_t)subop))
         gprintk(v, "unimplemented %s sub-op %lu: -ENOSYS",
                 nr < NR_HYPERCALLS && hypercall_table[nr].name ? hypercall_table[nr].name : "?",
                 subop);
@@ -175,8 +178,8 @@ int hypercall_page_write(struct vcpu *v, uint64_t value)
     hypercall_page_fill(e.hva);
     d->has_32bit_shinfo = v->hcall_compat; /* hvm_latch_shinfo_size() */
     shared_info_update_wallclock(d);
-    d->hcall_page_writes++;
-    xhv_log(LOG_DEBUG, "d%u: hypercall page at GFN 0x%llx", d->domain_id,
-            (unsigned long long)(value >> PAGE_SHIFT));
+    if (d->hcall_page_writes++ == 0) /* guests may rewrite it at will: log the first */
+        xhv_log(LOG_INFO, "d%u: hypercall page at GFN 0x%llx", d->domain_id,
+                (unsigned long long)(value >> PAGE_SHIFT));
     return 0;
 }

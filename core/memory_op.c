@@ -73,14 +73,14 @@ void shared_info_update_wallclock(struct domain *d)
  * (no upcall masks set: Xen's toolstack only does that for PV guests); its wallclock is
  * rewritten here so it is valid whenever the guest looks.
  */
-static pthread_mutex_t shinfo_lock = PTHREAD_MUTEX_INITIALIZER; /* d->shared_info_gfn */
+/* d->memop_lock serialises shared_info_gfn and physmap changes per domain */
 
 int shared_info_map(struct domain *d, uint64_t gfn)
 {
     uint64_t freed = 0, old;
     int rc;
 
-    pthread_mutex_lock(&shinfo_lock);
+    pthread_mutex_lock(&d->memop_lock);
     old = d->shared_info_gfn;
     rc = p2m_remove(d, gfn, 1, &freed); /* fails only for a GFN out of range: no change */
     if (rc == 0) {
@@ -90,7 +90,7 @@ int shared_info_map(struct domain *d, uint64_t gfn)
         rc = p2m_set(d, gfn, 1, physmap_owned_off(d, XHV_PG_SHARED_INFO), p2m_shared_info);
         d->shared_info_gfn = rc == 0 ? gfn : INVALID_GFN;
     }
-    pthread_mutex_unlock(&shinfo_lock);
+    pthread_mutex_unlock(&d->memop_lock);
     if (rc == 0)
         shared_info_update_wallclock(d);
     return rc;
@@ -129,12 +129,12 @@ static bool remove_extent(struct domain *t, uint64_t gfn, unsigned order)
 {
     uint64_t nr = 1ull << order, k = mapped_prefix(t, gfn, nr), freed = 0;
 
-    pthread_mutex_lock(&shinfo_lock);
+    pthread_mutex_lock(&t->memop_lock);
     int rc = k ? p2m_remove(t, gfn, k, &freed) : 0;
     __atomic_fetch_sub(&t->tot_pages, freed, __ATOMIC_RELAXED);
     if (rc == 0 && t->shared_info_gfn >= gfn && t->shared_info_gfn - gfn < k)
         t->shared_info_gfn = INVALID_GFN;
-    pthread_mutex_unlock(&shinfo_lock);
+    pthread_mutex_unlock(&t->memop_lock);
     return rc == 0 && k == nr;
 }
 
@@ -177,12 +177,18 @@ static long memop_reservation(struct vcpu *v, unsigned op, uint64_t start, uint6
     if (r.nr_extents > (UINT32_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
         return (long)start;
     t = rcu_lock_domain_by_any_id(v, r.domid);
-    if (!t || !memflags_ok(v, r.mem_flags) || !xsm_target(v, t))
+    if (!t)
         return (long)start;
-    if (op == XENMEM_decrease_reservation)
-        return (long)decrease_reservation(v, t, &r, start);
-    gprintk(v, "memory_op %u: cannot allocate memory yet, 0 extents done", op);
-    return (long)start;
+    long done = (long)start;
+    if (!memflags_ok(v, r.mem_flags) || !xsm_target(v, t))
+        ;
+    else if (op == XENMEM_decrease_reservation)
+        done = (long)decrease_reservation(v, t, &r, start);
+    else
+        if (domain_log_once(v->domain, ((uint64_t)__HYPERVISOR_memory_op << 32) | op))
+            gprintk(v, "memory_op %u: cannot allocate memory yet, 0 extents done", op);
+    rcu_unlock_domain(t);
+    return done;
 }
 
 /* ---- queries ---- */
@@ -198,16 +204,17 @@ static long memop_domain_query(struct vcpu *v, unsigned op, uint64_t arg)
     t = rcu_lock_domain_by_any_id(v, domid);
     if (!t)
         return -XEN_ESRCH;
-    if (!xsm_target(v, t)) /* xsm_memory_stat_reservation(XSM_TARGET) */
-        return -XEN_EPERM;
-    switch (op) {
-    case XENMEM_current_reservation:
-        return (long)t->tot_pages;
-    case XENMEM_maximum_reservation:
-        return (long)t->max_pages;
-    default: /* XENMEM_maximum_gpfn: domain_get_maximum_gpfn() */
-        return (long)p2m_max_gfn(t);
+    long rc = -XEN_EPERM; /* xsm_memory_stat_reservation(XSM_TARGET) */
+    if (xsm_target(v, t)) {
+        if (op == XENMEM_current_reservation)
+            rc = (long)t->tot_pages;
+        else if (op == XENMEM_maximum_reservation)
+            rc = (long)t->max_pages;
+        else /* XENMEM_maximum_gpfn: domain_get_maximum_gpfn() */
+            rc = (long)p2m_max_gfn(t);
     }
+    rcu_unlock_domain(t);
+    return rc;
 }
 
 /* arch_memory_op() XENMEM_memory_map: the caller's own map, nr_entries = min(cap, n). */
@@ -258,6 +265,25 @@ static long xenmem_add_to_physmap_one(struct vcpu *v, struct domain *t,
  * (hardware domain mapping itself only); XSM_TARGET -EPERM; gpfn INVALID -EINVAL; for
  * gmfn_range, start > size -EILSEQ and wrapping ranges -EOVERFLOW.
  */
+/* xenmem_add_to_physmap() / arch_memory_op() checks after the domain lookup. */
+static long add_to_physmap_checks(struct vcpu *v, struct domain *t,
+                                  const struct xen_add_to_physmap *x, uint64_t start)
+{
+    if (x->space == XENMAPSPACE_dev_mmio)
+        return -XEN_EACCES;
+    if (!xsm_target(v, t))
+        return -XEN_EPERM;
+    if (x->gpfn == INVALID_GFN)
+        return -XEN_EINVAL;
+    if (x->space == XENMAPSPACE_gmfn_range) {
+        if (x->size < start)
+            return -XEN_EILSEQ;
+        if (x->gpfn + x->size < x->gpfn || x->idx + x->size < x->idx)
+            return -XEN_EOVERFLOW;
+    }
+    return 0;
+}
+
 static long memop_add_to_physmap(struct vcpu *v, uint64_t start, uint64_t arg)
 {
     struct xen_add_to_physmap x;
@@ -272,19 +298,19 @@ static long memop_add_to_physmap(struct vcpu *v, uint64_t start, uint64_t arg)
     t = rcu_lock_domain_by_any_id(v, x.domid);
     if (!t)
         return -XEN_ESRCH;
-    if (x.space == XENMAPSPACE_dev_mmio)
-        return -XEN_EACCES;
-    if (!xsm_target(v, t))
-        return -XEN_EPERM;
-    if (x.gpfn == INVALID_GFN)
-        return -XEN_EINVAL;
-    if (x.space == XENMAPSPACE_gmfn_range) {
-        if (x.size < start)
-            return -XEN_EILSEQ;
-        if (x.gpfn + x.size < x.gpfn || x.idx + x.size < x.idx)
-            return -XEN_EOVERFLOW;
-    }
-    return xenmem_add_to_physmap_one(v, t, &x);
+    long rc = add_to_physmap_checks(v, t, &x, start);
+    if (rc == 0)
+        rc = xenmem_add_to_physmap_one(v, t, &x);
+    rcu_unlock_domain(t);
+    return rc;
+}
+
+/* XENMEM_maximum_ram_page: Xen's max_page, one past the highest host frame; xhv's "host"
+ * memory is the machine's RAM. */
+static long host_max_page(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES);
+    return pages > 0 ? pages : 0;
 }
 
 /* ---- dispatch ---- */
@@ -309,7 +335,7 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
     case XENMEM_populate_physmap:
         return memop_reservation(v, op, start, arg);
     case XENMEM_maximum_ram_page:
-        return start ? -XEN_EINVAL : sysconf(_SC_PHYS_PAGES);
+        return start ? -XEN_EINVAL : host_max_page();
     case XENMEM_current_reservation:
     case XENMEM_maximum_reservation:
     case XENMEM_maximum_gpfn:

@@ -10,7 +10,10 @@
 #include "core/accel.h"
 #include "core/core.h"
 
-#define MAX_SLOTS 512
+/* KVM guarantees at least 509 user memory slots (KVM_USER_MEM_SLOTS on older kernels). */
+#define MAX_SLOTS 500
+/* A cut and a set together need at most this many slots beyond the ones they free. */
+#define SLOTS_PER_OP 3
 
 static int slot_alloc(struct physmap *p)
 {
@@ -21,6 +24,30 @@ static int slot_alloc(struct physmap *p)
         }
     }
     return -1;
+}
+
+static unsigned slots_free(const struct physmap *p)
+{
+    unsigned used = 0;
+    for (unsigned i = 0; i < sizeof(p->slot_bitmap) / sizeof(p->slot_bitmap[0]); i++)
+        used += (unsigned)__builtin_popcountll(p->slot_bitmap[i]);
+    return used >= MAX_SLOTS ? 0 : MAX_SLOTS - used;
+}
+
+/* Reserve what one cut + set can need, so a change never stops half-done. Lock held. */
+static int ext_reserve(struct physmap *p)
+{
+    if (slots_free(p) < SLOTS_PER_OP)
+        return -XEN_ENOSPC;
+    if (p->nr_ext + SLOTS_PER_OP > p->cap_ext) {
+        unsigned cap = p->cap_ext ? p->cap_ext * 2 : 8;
+        struct p2m_extent *n = realloc(p->ext, cap * sizeof(*n));
+        if (!n)
+            return -XEN_ENOMEM;
+        p->ext = n;
+        p->cap_ext = cap;
+    }
+    return 0;
 }
 
 static void slot_free(struct physmap *p, int slot)
@@ -45,20 +72,11 @@ static int ext_publish(struct domain *d, struct p2m_extent *e, bool map)
                                  ext_hva(p, e));
 }
 
-static int ext_insert_at(struct physmap *p, unsigned idx, const struct p2m_extent *e)
+static void ext_insert_at(struct physmap *p, unsigned idx, const struct p2m_extent *e)
 {
-    if (p->nr_ext == p->cap_ext) {
-        unsigned cap = p->cap_ext ? p->cap_ext * 2 : 8;
-        struct p2m_extent *n = realloc(p->ext, cap * sizeof(*n));
-        if (!n)
-            return -XEN_ENOMEM;
-        p->ext = n;
-        p->cap_ext = cap;
-    }
     memmove(&p->ext[idx + 1], &p->ext[idx], (p->nr_ext - idx) * sizeof(*e));
     p->ext[idx] = *e;
     p->nr_ext++;
-    return 0;
 }
 
 static void ext_delete_at(struct physmap *p, unsigned idx)
@@ -89,16 +107,17 @@ static int ext_add(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, en
     int rc;
     if (nr == 0)
         return 0;
-    e.slot = slot_alloc(p);
-    if (e.slot < 0)
-        return -XEN_ENOSPC;
+    e.slot = slot_alloc(p); /* cannot fail: ext_reserve() made room */
     rc = ext_publish(d, &e, true);
-    if (rc == 0)
-        rc = ext_insert_at(p, ext_search(p, gfn), &e);
     if (rc) {
+        /* Slots and array were reserved, so only the backend can refuse: the domain's
+         * memory is no longer what it thinks it is. */
         slot_free(p, e.slot);
+        domain_crash(d, NULL, "backend refused memory slot for GFN 0x%llx+%llu (%d)",
+                     (unsigned long long)gfn, (unsigned long long)nr, rc);
         return rc;
     }
+    ext_insert_at(p, ext_search(p, gfn), &e);
     return 0;
 }
 
@@ -153,7 +172,9 @@ int p2m_set(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t memfd_off, enu
         nr > (p->memfd_size - memfd_off) >> PAGE_SHIFT)
         return -XEN_EINVAL;
     pthread_mutex_lock(&p->lock);
-    rc = ext_cut(d, gfn, nr, NULL);
+    rc = ext_reserve(p);
+    if (rc == 0)
+        rc = ext_cut(d, gfn, nr, NULL);
     if (rc == 0)
         rc = ext_add(d, gfn, nr, memfd_off, t);
     pthread_mutex_unlock(&p->lock);
@@ -168,7 +189,9 @@ int p2m_remove(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed)
     if (!range_ok(gfn, nr))
         return -XEN_EINVAL;
     pthread_mutex_lock(&d->p2m.lock);
-    rc = ext_cut(d, gfn, nr, freed);
+    rc = ext_reserve(&d->p2m);
+    if (rc == 0)
+        rc = ext_cut(d, gfn, nr, freed);
     pthread_mutex_unlock(&d->p2m.lock);
     return rc;
 }

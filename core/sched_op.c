@@ -248,13 +248,16 @@ static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
 
     if (copy_from_guest(v, &s, arg, sizeof(s)))
         return -XEN_EFAULT;
-    t = domain_lookup(s.domain_id);
+    t = rcu_lock_domain_by_id(s.domain_id);
     if (!t)
         return -XEN_ESRCH;
-    if (!v->domain->privileged)
-        return -XEN_EPERM;
-    domain_shutdown(t, (uint8_t)s.reason);
-    return 0;
+    long rc = -XEN_EPERM;
+    if (v->domain->privileged) {
+        domain_shutdown(t, (uint8_t)s.reason);
+        rc = 0;
+    }
+    rcu_unlock_domain(t);
+    return rc;
 }
 _Static_assert(sizeof(struct sched_remote_shutdown) == 8, "same layout in both ABIs");
 _Static_assert(sizeof(struct sched_watchdog) == 8, "same layout in both ABIs");

@@ -35,7 +35,7 @@ void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r)
     uint64_t now = now_ns();
     pthread_mutex_lock(&v->domain->lock);
     r->state = v->runstate;
-    r->state_entry_time = v->runstate_entry;
+    r->state_entry_time = v->runstate_entry - xen_system_time_epoch(); /* Xen system time */
     for (int i = 0; i < 4; i++)
         r->time[i] = v->runstate_time[i];
     r->time[v->runstate] += now - v->runstate_entry;

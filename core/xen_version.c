@@ -94,13 +94,12 @@ static long xenver_get_features(struct vcpu *v, uint64_t arg)
 
 static long xenver_commandline(struct vcpu *v, uint64_t arg, bool deny)
 {
-    const struct domain *d = v->domain;
     char line[sizeof(xen_commandline_t)];
 
     if (deny) /* only strlen("<denied>") + 1 bytes */
         return copy_to_guest(v, arg, XEN_DENY, sizeof(XEN_DENY)) ? -XEN_EFAULT : 0;
     memset(line, 0, sizeof(line));
-    memcpy(line, d->cmdline, strnlen(d->cmdline, sizeof(line) - 1));
+    memcpy(line, xhv_cmdline, strnlen(xhv_cmdline, sizeof(line) - 1));
     return copy_to_guest(v, arg, line, sizeof(line)) ? -XEN_EFAULT : 0;
 }
 

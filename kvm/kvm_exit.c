@@ -206,7 +206,7 @@ bool kvm_exit_absorbed(struct kvm_vcpu_state *kv)
         return false;
     if (run->msr.index == XEN_HYPERCALL_MSR)
         return false;
-    xhv_log(LOG_DEBUG, "kvm: d%u %s of unknown MSR %#x: #GP", (unsigned)kv->d->domain_id,
+    dprintk(kv->d, "%s of unknown MSR %#x: #GP",
             run->exit_reason == KVM_EXIT_X86_RDMSR ? "rdmsr" : "wrmsr", run->msr.index);
     run->msr.error = 1;
     return true;

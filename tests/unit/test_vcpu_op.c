@@ -72,7 +72,7 @@ TEST(vcpuop_runstate_info_both_layouts)
     memcpy(&entry, raw + COMPAT_vcpu_runstate_info__state_entry_time_OFF, 8);
     memcpy(&t3, raw + COMPAT_vcpu_runstate_info__time_OFF + 8 * RUNSTATE_offline, 8);
     CHECK_EQ(state, RUNSTATE_offline);
-    CHECK_EQ(entry, d->vcpu[1]->runstate_entry);
+    CHECK_EQ(entry, d->vcpu[1]->runstate_entry - xen_system_time_epoch());
     CHECK(t3 >= r.time[RUNSTATE_offline]);
     CHECK_EQ(raw[COMPAT_vcpu_runstate_info_SIZE], 0xaa); /* 44 bytes, no more */
     CHECK_EQ(vop(v, true, VCPUOP_get_runstate_info, 0, HOLE_GPA), -XEN_EFAULT);

@@ -192,6 +192,7 @@ static int mem_fd(void)
 
 static size_t fd_contents(int fd, char *buf, size_t len)
 {
+    console_drain();
     ssize_t n = pread(fd, buf, len - 1, 0);
     buf[n > 0 ? n : 0] = 0;
     return n > 0 ? (size_t)n : 0;
