@@ -127,8 +127,7 @@ TEST(xenver_commandline_privileged_only)
 {
     struct domain *u = fake_domain(16, 1, false), *p = fake_domain(16, 1, true);
     char buf[1100];
-    strcpy(p->cmdline, "console=hvc0 loglvl=all");
-    strcpy(u->cmdline, "secret");
+    strcpy(xhv_cmdline, "console=hvc0 loglvl=all");
     /* a domU gets "<denied>" (9 bytes) and success, as Xen's xen_deny() */
     gpa_fill(u, BUF, 0xaa, 16);
     CHECK_EQ(hc64(u->vcpu[0], XV, XENVER_commandline, BUF, 0), 0);
