@@ -29,7 +29,7 @@ CLI_OBJ    := $(call obj,$(CLI_SRC))
 UNIT_OBJ   := $(call obj,$(UNIT_SRC))
 GEN_HDR    := $(O)/gen/compat_layout.h
 
-.PHONY: all check check-fast check-san unit guests bench clean format fuzz
+.PHONY: all check check-fast check-san unit guests bench clean format format-check fuzz
 all: $(O)/xhv $(O)/unit_tests guests
 
 $(O)/obj/%.o: %.c $(GEN_HDR)
@@ -64,6 +64,9 @@ check-fast: all
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build build-san

@@ -11,7 +11,7 @@
 #include "core/core.h"
 #include "core/xhv_ports.h"
 
-static const struct accel_ops null_ops = { .name = "null" };
+static const struct accel_ops null_ops = {.name = "null"};
 
 static void make_exit(struct vm_exit *ex, bool hcall)
 {
@@ -49,16 +49,18 @@ int main(int argc, char **argv)
 {
     unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 0) : 2000000;
     const char *only = argc > 2 ? argv[2] : "";
-    struct domain_config cfg = { .mem_bytes = 4 << 20, .max_vcpus = 1, .name = "bench" };
+    struct domain_config cfg = {.mem_bytes = 4 << 20, .max_vcpus = 1, .name = "bench"};
     int rc;
     xhv_log_level = -1;
     struct domain *d = domain_create(0, &cfg, &null_ops, &rc);
     if (!d)
         return 1;
     if (!strcmp(only, "hcall") || !*only)
-        printf("dispatch-bench: null_hypercall %.1f ns/exit (host, no KVM)\n", run(d->vcpu[0], true, n));
+        printf("dispatch-bench: null_hypercall %.1f ns/exit (host, no KVM)\n",
+               run(d->vcpu[0], true, n));
     if (!strcmp(only, "raw") || !*only)
-        printf("dispatch-bench: raw_exit       %.1f ns/exit (host, no KVM)\n", run(d->vcpu[0], false, n));
+        printf("dispatch-bench: raw_exit       %.1f ns/exit (host, no KVM)\n",
+               run(d->vcpu[0], false, n));
     domain_destroy(d);
     return 0;
 }

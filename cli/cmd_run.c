@@ -55,13 +55,13 @@ static int parse_num(const char *s, unsigned long lo, unsigned long hi, const ch
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
     static const struct option lo[] = {
-        { "memory", required_argument, 0, 'm' }, { "vcpus", required_argument, 0, 'c' },
-        { "cmdline", required_argument, 0, 'C' }, { "module", required_argument, 0, 'M' },
-        { "verbose", no_argument, 0, 'v' },      { "stats", no_argument, 0, 's' },
-        { "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 },
+        {"memory", required_argument, 0, 'm'},  {"vcpus", required_argument, 0, 'c'},
+        {"cmdline", required_argument, 0, 'C'}, {"module", required_argument, 0, 'M'},
+        {"verbose", no_argument, 0, 'v'},       {"stats", no_argument, 0, 's'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
     };
     int c;
-    *o = (struct run_opts){ .mem_mib = 128, .vcpus = 1 };
+    *o = (struct run_opts){.mem_mib = 128, .vcpus = 1};
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:c:C:M:vsh", lo, NULL)) != -1) {
         if ((c == 'm' && parse_num(optarg, 2, 1ul << 20, "--memory", &o->mem_mib)) ||
@@ -90,25 +90,31 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
 static int exit_status(int code)
 {
     switch (code) {
-    case SHUTDOWN_poweroff: return XHV_EXIT_POWEROFF;
-    case SHUTDOWN_reboot: return XHV_EXIT_REBOOT;
-    case SHUTDOWN_suspend: return XHV_EXIT_SUSPEND;
-    case SHUTDOWN_watchdog: return XHV_EXIT_WATCHDOG;
-    case SHUTDOWN_soft_reset: return XHV_EXIT_SOFT_RESET;
-    default: return XHV_EXIT_CRASH;
+    case SHUTDOWN_poweroff:
+        return XHV_EXIT_POWEROFF;
+    case SHUTDOWN_reboot:
+        return XHV_EXIT_REBOOT;
+    case SHUTDOWN_suspend:
+        return XHV_EXIT_SUSPEND;
+    case SHUTDOWN_watchdog:
+        return XHV_EXIT_WATCHDOG;
+    case SHUTDOWN_soft_reset:
+        return XHV_EXIT_SOFT_RESET;
+    default:
+        return XHV_EXIT_CRASH;
     }
 }
 
 static const char *shutdown_name(int code)
 {
-    static const char *const n[] = { "poweroff", "reboot", "suspend", "crash", "watchdog",
-                                     "soft_reset" };
+    static const char *const n[] = {"poweroff", "reboot",   "suspend",
+                                    "crash",    "watchdog", "soft_reset"};
     return code >= 0 && code <= SHUTDOWN_MAX ? n[code] : "unknown";
 }
 
 static void print_stats(struct domain *d)
 {
-    static const char *const n[EXK_NR] = { "hypercall", "raw_exit", "other" };
+    static const char *const n[EXK_NR] = {"hypercall", "raw_exit", "other"};
     for (int k = 0; k < EXK_NR; k++) {
         uint64_t c = d->stats.count[k];
         fprintf(stderr, "xhv-stats: %-9s %10llu exits %8.1f ns/exit host-side\n", n[k],
@@ -133,8 +139,10 @@ static struct domain *run_create(const struct run_opts *o, const struct pvh_buil
     int rc;
     const char *base = strrchr(o->kernel, '/');
     struct domain_config cfg = {
-        .mem_bytes = (uint64_t)o->mem_mib << 20, .max_vcpus = (unsigned)o->vcpus,
-        .console_terminal = true, .name = base ? base + 1 : o->kernel,
+        .mem_bytes = (uint64_t)o->mem_mib << 20,
+        .max_vcpus = (unsigned)o->vcpus,
+        .console_terminal = true,
+        .name = base ? base + 1 : o->kernel,
     };
     struct domain *d = domain_create(0, &cfg, &kvm_accel_ops, &rc);
     if (!d) {
@@ -153,7 +161,7 @@ static struct domain *run_create(const struct run_opts *o, const struct pvh_buil
 int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
-    struct pvh_build_args a = { 0 };
+    struct pvh_build_args a = {0};
     char err[256];
     pthread_t pump;
     int status = XHV_EXIT_ERROR;

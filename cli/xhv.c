@@ -7,10 +7,10 @@
 #include "core/core.h"
 
 static const struct xhv_cmd cmds[] = {
-    { "run", cmd_run,
-      "run [--memory MiB] [--vcpus N] [--cmdline S] [--module FILE] [-v] [--stats] KERNEL",
-      "boot one PVH domain in this process until it shuts down" },
-    { "version", cmd_version, "version", "print xhv's version and the Xen ABI it speaks" },
+    {"run", cmd_run,
+     "run [--memory MiB] [--vcpus N] [--cmdline S] [--module FILE] [-v] [--stats] KERNEL",
+     "boot one PVH domain in this process until it shuts down"},
+    {"version", cmd_version, "version", "print xhv's version and the Xen ABI it speaks"},
 };
 
 static void usage(FILE *f)

@@ -9,16 +9,33 @@ struct domain;
 struct vcpu;
 
 /* x86 GPR order, as in the instruction encoding. */
-enum { R_AX, R_CX, R_DX, R_BX, R_SP, R_BP, R_SI, R_DI,
-       R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15, NR_GPRS };
+enum {
+    R_AX,
+    R_CX,
+    R_DX,
+    R_BX,
+    R_SP,
+    R_BP,
+    R_SI,
+    R_DI,
+    R_R8,
+    R_R9,
+    R_R10,
+    R_R11,
+    R_R12,
+    R_R13,
+    R_R14,
+    R_R15,
+    NR_GPRS
+};
 
 /* Register state as plain values: the core never sees kvm_run. */
 struct guest_cpu {
     uint64_t gpr[NR_GPRS];
     uint64_t rip, rflags;
     uint64_t cr0, cr2, cr3, cr4, efer;
-    uint8_t cpl;        /* SS.DPL */
-    bool cs_l;          /* CS.L: 64-bit code segment */
+    uint8_t cpl; /* SS.DPL */
+    bool cs_l;   /* CS.L: 64-bit code segment */
     bool cs_db;
 };
 
@@ -38,14 +55,14 @@ struct vcpu_init_state {
 
 enum vm_exit_reason {
     VMEXIT_NONE,
-    VMEXIT_HCALL,    /* OUT to XHV_HCALL_PORT: cpu valid; core sets ret */
-    VMEXIT_IO,       /* other port I/O */
-    VMEXIT_MMIO,     /* access to a GPA with no memory */
-    VMEXIT_MSR_READ, /* trapped RDMSR */
-    VMEXIT_MSR_WRITE,/* trapped WRMSR */
-    VMEXIT_SHUTDOWN, /* triple fault */
-    VMEXIT_FAULT,    /* the backend cannot continue this vCPU (emulation failure, ...) */
-    VMEXIT_INTR,     /* run interrupted by a kick: nothing to complete */
+    VMEXIT_HCALL,     /* OUT to XHV_HCALL_PORT: cpu valid; core sets ret */
+    VMEXIT_IO,        /* other port I/O */
+    VMEXIT_MMIO,      /* access to a GPA with no memory */
+    VMEXIT_MSR_READ,  /* trapped RDMSR */
+    VMEXIT_MSR_WRITE, /* trapped WRMSR */
+    VMEXIT_SHUTDOWN,  /* triple fault */
+    VMEXIT_FAULT,     /* the backend cannot continue this vCPU (emulation failure, ...) */
+    VMEXIT_INTR,      /* run interrupted by a kick: nothing to complete */
     VMEXIT_NR
 };
 
@@ -56,7 +73,7 @@ struct vm_exit {
     union {
         struct {
             uint16_t port;
-            uint8_t size;   /* 1, 2, 4 */
+            uint8_t size; /* 1, 2, 4 */
             bool out;
             uint32_t count; /* string I/O repeat */
             uint8_t *data;  /* count*size bytes, owned by the backend */
@@ -65,20 +82,20 @@ struct vm_exit {
             uint64_t gpa;
             uint8_t size;
             bool write;
-            uint8_t *data;  /* 8 bytes */
+            uint8_t *data; /* 8 bytes */
         } mmio;
         struct {
             uint32_t index;
-            uint64_t data;  /* WRMSR value / RDMSR result filled by the core */
+            uint64_t data; /* WRMSR value / RDMSR result filled by the core */
         } msr;
         struct {
             char why[96];
         } fault;
     };
     /* Filled by the core, consumed by the next vcpu_run(): */
-    uint64_t ret;        /* VMEXIT_HCALL: value for RAX */
-    bool cpu_dirty;      /* write all of cpu.gpr and cpu.rip back */
-    bool inject_gp;      /* MSR exits: raise #GP(0) instead of completing */
+    uint64_t ret;   /* VMEXIT_HCALL: value for RAX */
+    bool cpu_dirty; /* write all of cpu.gpr and cpu.rip back */
+    bool inject_gp; /* MSR exits: raise #GP(0) instead of completing */
     /* Stats (only when d->stats_on): now_ns() right after KVM_RUN returned. */
     uint64_t t_exit;
 };

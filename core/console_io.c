@@ -43,8 +43,14 @@ static struct {
     char buf[TERM_QUEUE];
     size_t head, len; /* ring of queued bytes */
     bool busy;        /* the writer holds bytes it has not written yet */
-} term = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-           PTHREAD_ONCE_INIT, { 0 }, 0, 0, false };
+} term = {PTHREAD_MUTEX_INITIALIZER,
+          PTHREAD_COND_INITIALIZER,
+          PTHREAD_COND_INITIALIZER,
+          PTHREAD_ONCE_INIT,
+          {0},
+          0,
+          0,
+          false};
 
 static size_t term_take(char *out, size_t max) /* term.lock held */
 {

@@ -61,14 +61,14 @@ struct p2m_extent {
     uint64_t gfn, nr;
     uint64_t memfd_off; /* byte offset of gfn's page in the domain memfd */
     enum p2m_type type;
-    int slot;           /* backend memory slot id */
+    int slot; /* backend memory slot id */
 };
 
 struct physmap {
     int memfd;
-    uint8_t *base;        /* host mapping of the whole memfd */
-    uint64_t memfd_size;  /* bytes */
-    uint64_t ram_pages;   /* RAM pages at creation (memfd pages [0, ram_pages) are RAM) */
+    uint8_t *base;          /* host mapping of the whole memfd */
+    uint64_t memfd_size;    /* bytes */
+    uint64_t ram_pages;     /* RAM pages at creation (memfd pages [0, ram_pages) are RAM) */
     struct p2m_extent *ext; /* sorted by gfn, non-overlapping */
     unsigned nr_ext, cap_ext;
     uint64_t slot_bitmap[8]; /* backend slot ids in use (512) */
@@ -82,7 +82,11 @@ struct p2m_entry {
 };
 
 /* Memfd page offsets of the xhv-owned pages that follow RAM. */
-enum { XHV_PG_SHARED_INFO, XHV_PG_SPECIAL0, XHV_NR_OWNED = XHV_PG_SPECIAL0 + X86_HVM_NR_SPECIAL_PAGES };
+enum {
+    XHV_PG_SHARED_INFO,
+    XHV_PG_SPECIAL0,
+    XHV_NR_OWNED = XHV_PG_SPECIAL0 + X86_HVM_NR_SPECIAL_PAGES
+};
 
 int physmap_init(struct domain *d, uint64_t ram_bytes);
 void physmap_destroy(struct domain *d);
@@ -125,7 +129,8 @@ struct xlat_struct {
 };
 /* Copy a struct in/out in the caller's layout (native struct always on the host side). */
 int copy_struct_from_guest(struct vcpu *v, void *native, uint64_t gva, const struct xlat_struct *x);
-int copy_struct_to_guest(struct vcpu *v, uint64_t gva, const void *native, const struct xlat_struct *x);
+int copy_struct_to_guest(struct vcpu *v, uint64_t gva, const void *native,
+                         const struct xlat_struct *x);
 extern const struct xlat_struct xlat_xen_add_to_physmap, xlat_xen_memory_map,
     xlat_xen_memory_reservation, xlat_vcpu_runstate_info, xlat_xen_platform_parameters,
     xlat_sched_poll, xlat_vcpu_set_singleshot_timer;
@@ -137,20 +142,20 @@ extern const struct xlat_struct xlat_xen_add_to_physmap, xlat_xen_memory_map,
 struct vcpu {
     struct domain *domain;
     unsigned vcpu_id;
-    void *accel;           /* backend per-vCPU state */
+    void *accel; /* backend per-vCPU state */
     pthread_t thread;
     bool thread_started;
     bool online;
-    bool in_hypercall;     /* re-entry guard */
-    bool wake_pending;     /* vcpu_wake() before/while blocked (under d->lock) */
-    bool hcall_compat;     /* current hypercall uses the 32-bit ABI */
+    bool in_hypercall;         /* re-entry guard */
+    bool wake_pending;         /* vcpu_wake() before/while blocked (under d->lock) */
+    bool hcall_compat;         /* current hypercall uses the 32-bit ABI */
     struct vcpu_paging paging; /* of the current hypercall */
     /* vcpu_info registration (VCPUOP_register_vcpu_info) */
     uint64_t vcpu_info_gfn;
     uint32_t vcpu_info_offset;
     bool vcpu_info_registered;
     /* runstate accounting (ns, CLOCK_MONOTONIC) */
-    int runstate;          /* RUNSTATE_* from <xen/vcpu.h> */
+    int runstate; /* RUNSTATE_* from <xen/vcpu.h> */
     uint64_t runstate_entry;
     uint64_t runstate_time[4];
     /* host-side cost accounting, on when d->stats is set */
@@ -170,13 +175,13 @@ bool token_bucket_take(struct token_bucket *b, uint64_t burst, uint64_t per_sec,
 struct console {
     char ring[CONSOLE_RING]; /* guest output log */
     uint64_t prod;
-    char in[4096];           /* input for CONSOLEIO_read */
+    char in[4096]; /* input for CONSOLEIO_read */
     uint32_t in_cons, in_prod;
     /* token bucket for rate limiting guest output */
     struct token_bucket bucket;
     uint64_t dropped;
-    bool to_terminal;        /* also echo to stdout (xhv run) */
-    char line[256];          /* partial line not yet written to the terminal */
+    bool to_terminal; /* also echo to stdout (xhv run) */
+    char line[256];   /* partial line not yet written to the terminal */
     size_t line_len;
     pthread_mutex_t lock;
 };
@@ -184,8 +189,8 @@ struct console {
 struct domain_config {
     uint64_t mem_bytes;
     unsigned max_vcpus;
-    bool privileged;         /* may issue privileged ops (control domain) */
-    bool console_terminal;   /* echo console output on stdout */
+    bool privileged;       /* may issue privileged ops (control domain) */
+    bool console_terminal; /* echo console output on stdout */
     const char *name;
 };
 
@@ -200,9 +205,9 @@ struct domain {
     domid_t domain_id;
     char name[64];
     const struct accel_ops *accel_ops;
-    void *accel;             /* backend per-domain state */
+    void *accel; /* backend per-domain state */
     pthread_mutex_t lock;
-    unsigned refcnt;         /* rcu_lock_domain_* references, under lock */
+    unsigned refcnt;            /* rcu_lock_domain_* references, under lock */
     pthread_mutex_t memop_lock; /* serialises physmap-changing memory ops */
 
     unsigned max_vcpus;
@@ -214,7 +219,7 @@ struct domain {
 
     /* shutdown state */
     bool is_shutting_down, is_shut_down, is_dying;
-    int shutdown_code;       /* -1 = not set */
+    int shutdown_code;            /* -1 = not set */
     pthread_cond_t shutdown_cond; /* CLOCK_MONOTONIC; broadcast on shutdown and vcpu_wake() */
 
     /* shared_info */
@@ -272,7 +277,7 @@ int domain_wait_shutdown(struct domain *d);
 bool domain_is_running(const struct domain *d);
 
 /* ---- vCPU loop (core/vcpu.c) ---- */
-int vcpu_start(struct vcpu *v);     /* start the vCPU thread */
+int vcpu_start(struct vcpu *v); /* start the vCPU thread */
 void vcpu_join(struct vcpu *v);
 void *vcpu_thread(void *arg);
 /* Handle one exit; returns false when the vCPU must stop. Exposed for unit tests. */

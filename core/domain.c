@@ -199,9 +199,8 @@ void domain_shutdown(struct domain *d, unsigned reason)
 
 static void dump_cpu(const struct domain *d, const struct vcpu *v, const struct guest_cpu *c)
 {
-    static const char *const n[NR_GPRS] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp",
-                                            "rsi", "rdi", "r8",  "r9",  "r10", "r11",
-                                            "r12", "r13", "r14", "r15" };
+    static const char *const n[NR_GPRS] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
     char buf[1024];
     int off = snprintf(buf, sizeof(buf), "d%uv%u registers: rip=%016llx rflags=%08llx cpl=%u%s\n",
                        d->domain_id, v->vcpu_id, (unsigned long long)c->rip,
@@ -212,9 +211,8 @@ static void dump_cpu(const struct domain *d, const struct vcpu *v, const struct 
     if (off < (int)sizeof(buf))
         snprintf(buf + off, sizeof(buf) - (size_t)off,
                  "  cr0=%016llx cr2=%016llx cr3=%016llx cr4=%016llx efer=%llx",
-                 (unsigned long long)c->cr0, (unsigned long long)c->cr2,
-                 (unsigned long long)c->cr3, (unsigned long long)c->cr4,
-                 (unsigned long long)c->efer);
+                 (unsigned long long)c->cr0, (unsigned long long)c->cr2, (unsigned long long)c->cr3,
+                 (unsigned long long)c->cr4, (unsigned long long)c->efer);
     xhv_log(LOG_ERR, "%s", buf);
 }
 

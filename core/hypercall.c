@@ -5,7 +5,7 @@
 #include "core/hypercall.h"
 #include "core/xhv_ports.h"
 
-#define HC(nr, fn_, n) [nr] = { .name = #nr + 13, .fn = fn_, .nargs = n }
+#define HC(nr, fn_, n) [nr] = {.name = #nr + 13, .fn = fn_, .nargs = n}
 
 /* Numbers and argument counts from Xen's hypercall-defs.c (hvm64 column); fn NULL = -ENOSYS. */
 const struct hypercall_entry hypercall_table[NR_HYPERCALLS] = {
@@ -134,7 +134,11 @@ void hvm_hypercall(struct vcpu *v, struct vm_exit *ex)
         decode_args(c, is64, &nr, args);
         v->hcall_compat = !is64;
         v->paging = (struct vcpu_paging){
-            .cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer, .rflags = c->rflags,
+            .cr0 = c->cr0,
+            .cr3 = c->cr3,
+            .cr4 = c->cr4,
+            .efer = c->efer,
+            .rflags = c->rflags,
         };
         v->in_hypercall = true;
         ret = hypercall_dispatch(v, nr, args);

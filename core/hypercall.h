@@ -12,7 +12,7 @@ typedef long (*hypercall_fn_t)(struct vcpu *v, const uint64_t args[5]);
 
 struct hypercall_entry {
     const char *name;
-    hypercall_fn_t fn;   /* NULL: not implemented (-ENOSYS, logged once) */
+    hypercall_fn_t fn; /* NULL: not implemented (-ENOSYS, logged once) */
     unsigned nargs;
 };
 

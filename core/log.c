@@ -31,7 +31,7 @@ static void log_ring_put(const char *s, size_t n)
 
 static void log_emit(enum log_level lvl, const char *prefix, const char *fmt, va_list ap)
 {
-    static const char *const tag[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+    static const char *const tag[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     char line[512];
     int n = snprintf(line, sizeof(line), "(XHV) %s%s: ", tag[lvl], prefix);
     if (n < 0)

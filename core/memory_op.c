@@ -184,9 +184,8 @@ static long memop_reservation(struct vcpu *v, unsigned op, uint64_t start, uint6
         ;
     else if (op == XENMEM_decrease_reservation)
         done = (long)decrease_reservation(v, t, &r, start);
-    else
-        if (domain_log_once(v->domain, ((uint64_t)__HYPERVISOR_memory_op << 32) | op))
-            gprintk(v, "memory_op %u: cannot allocate memory yet, 0 extents done", op);
+    else if (domain_log_once(v->domain, ((uint64_t)__HYPERVISOR_memory_op << 32) | op))
+        gprintk(v, "memory_op %u: cannot allocate memory yet, 0 extents done", op);
     rcu_unlock_domain(t);
     return done;
 }

@@ -1,4 +1,5 @@
-/* physmap.c: a domain's guest-physical map: GFN extents over one memfd, mirrored as backend slots. */
+/* physmap.c: a domain's guest-physical map: GFN extents over one memfd, mirrored as backend slots.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -103,7 +104,7 @@ static unsigned ext_search(const struct physmap *p, uint64_t gfn)
 static int ext_add(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, enum p2m_type t)
 {
     struct physmap *p = &d->p2m;
-    struct p2m_extent e = { .gfn = gfn, .nr = nr, .memfd_off = off, .type = t };
+    struct p2m_extent e = {.gfn = gfn, .nr = nr, .memfd_off = off, .type = t};
     int rc;
     if (nr == 0)
         return 0;
@@ -258,8 +259,8 @@ int physmap_init(struct domain *d, uint64_t ram_bytes)
     p->memfd = memfd_create(name, MFD_CLOEXEC);
     if (p->memfd < 0 || ftruncate(p->memfd, (off_t)p->memfd_size) < 0)
         goto fail;
-    p->base = mmap(NULL, p->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-                   p->memfd, 0);
+    p->base =
+        mmap(NULL, p->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, p->memfd, 0);
     if (p->base == MAP_FAILED) {
         p->base = NULL;
         goto fail;

@@ -25,8 +25,8 @@ static bool wake_test_and_clear(struct vcpu *v)
 
 static struct timespec mono_abstime(uint64_t deadline_ns)
 {
-    return (struct timespec){ .tv_sec = (time_t)(deadline_ns / 1000000000ull),
-                              .tv_nsec = (long)(deadline_ns % 1000000000ull) };
+    return (struct timespec){.tv_sec = (time_t)(deadline_ns / 1000000000ull),
+                             .tv_nsec = (long)(deadline_ns % 1000000000ull)};
 }
 
 void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)

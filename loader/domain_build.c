@@ -26,8 +26,8 @@ static int write_gpa(void *ctx, uint64_t gpa, const void *src, uint64_t len)
 /* PVH entry state: 32-bit protected mode, paging off, flat segments, EBX = start info. */
 static void pvh_entry_state(struct vcpu_init_state *s, uint32_t entry, uint64_t start_info)
 {
-    const struct seg_init code = { 0, 0xffffffff, 0x08, 0xc9b };
-    const struct seg_init data = { 0, 0xffffffff, 0x10, 0xc93 };
+    const struct seg_init code = {0, 0xffffffff, 0x08, 0xc9b};
+    const struct seg_init data = {0, 0xffffffff, 0x10, 0xc93};
     memset(s, 0, sizeof(*s));
     s->rip = entry;
     s->rflags = 0x2;
@@ -35,7 +35,7 @@ static void pvh_entry_state(struct vcpu_init_state *s, uint32_t entry, uint64_t 
     s->gpr[R_BX] = start_info;
     s->cs = code;
     s->ds = s->es = s->ss = s->fs = s->gs = data;
-    s->tr = (struct seg_init){ 0, 0x67, 0, 0x8b };
+    s->tr = (struct seg_init){0, 0x67, 0, 0x8b};
 }
 
 static int record_memmap(struct domain *d, const struct pvh_layout_out *o)
@@ -61,10 +61,15 @@ int pvh_build_domain(struct domain *d, const struct pvh_build_args *a, char *err
         elf_load(&img, low_end, write_gpa, d, err, errlen))
         return -1;
     struct pvh_layout_in in = {
-        .ram_bytes = ram, .low_ram_end = XHV_LOW_RAM_END, .cmdline = a->cmdline,
-        .module = a->module, .module_len = a->module_len,
-        .kernel_lo = img.lowest, .kernel_hi = img.highest,
-        .special_gfn_lo = XHV_SPECIAL_GFN(0), .special_nr = X86_HVM_NR_SPECIAL_PAGES,
+        .ram_bytes = ram,
+        .low_ram_end = XHV_LOW_RAM_END,
+        .cmdline = a->cmdline,
+        .module = a->module,
+        .module_len = a->module_len,
+        .kernel_lo = img.lowest,
+        .kernel_hi = img.highest,
+        .special_gfn_lo = XHV_SPECIAL_GFN(0),
+        .special_nr = X86_HVM_NR_SPECIAL_PAGES,
     };
     if (pvh_build_start_info(&in, &out, write_gpa, d, err, errlen))
         return -1;

@@ -12,7 +12,7 @@ struct pvh_build_args {
     size_t kernel_len;
     const uint8_t *module; /* initrd, optional */
     size_t module_len;
-    const char *cmdline;   /* optional */
+    const char *cmdline; /* optional */
 };
 
 /* Load the kernel and start info into d's RAM, record the E820 map and set vCPU 0 to the

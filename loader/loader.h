@@ -10,17 +10,17 @@
 #define ELF_MAX_SEGMENTS 32
 
 struct elf_segment {
-    uint64_t paddr;   /* guest-physical load address */
+    uint64_t paddr; /* guest-physical load address */
     uint64_t filesz, memsz;
-    uint64_t offset;  /* in the image */
+    uint64_t offset; /* in the image */
 };
 
 struct elf_image {
     const uint8_t *buf;
     size_t len;
-    unsigned elf_class;   /* 32 or 64 */
-    unsigned machine;     /* EM_X86_64 or EM_386 */
-    uint32_t pvh_entry;   /* XEN_ELFNOTE_PHYS32_ENTRY (0 is valid) */
+    unsigned elf_class; /* 32 or 64 */
+    unsigned machine;   /* EM_X86_64 or EM_386 */
+    uint32_t pvh_entry; /* XEN_ELFNOTE_PHYS32_ENTRY (0 is valid) */
     struct elf_segment seg[ELF_MAX_SEGMENTS];
     unsigned nr_seg;
     uint64_t lowest, highest; /* [lowest, highest) covered by PT_LOADs */
@@ -39,18 +39,18 @@ int elf_load(const struct elf_image *img, uint64_t ram_end, loader_write_fn writ
 
 /* What the PVH start-of-day builder needs to know. */
 struct pvh_layout_in {
-    uint64_t ram_bytes;          /* total RAM */
-    uint64_t low_ram_end;        /* RAM below 4 GiB ends here (rest is above 4 GiB) */
-    const char *cmdline;         /* may be NULL */
-    const uint8_t *module;       /* initrd, may be NULL */
+    uint64_t ram_bytes;    /* total RAM */
+    uint64_t low_ram_end;  /* RAM below 4 GiB ends here (rest is above 4 GiB) */
+    const char *cmdline;   /* may be NULL */
+    const uint8_t *module; /* initrd, may be NULL */
     size_t module_len;
-    const char *module_cmdline;  /* may be NULL */
-    uint64_t kernel_lo, kernel_hi; /* [lo, hi) used by the kernel's PT_LOADs */
+    const char *module_cmdline;          /* may be NULL */
+    uint64_t kernel_lo, kernel_hi;       /* [lo, hi) used by the kernel's PT_LOADs */
     uint64_t special_gfn_lo, special_nr; /* reserved special pages */
 };
 
 struct pvh_layout_out {
-    uint64_t start_info_gpa;     /* EBX at entry */
+    uint64_t start_info_gpa; /* EBX at entry */
     uint64_t module_gpa;
     struct hvm_memmap_table_entry memmap[8];
     unsigned nr_memmap;

@@ -20,9 +20,9 @@
 #endif
 
 #define SIZE(s) printf("#define COMPAT_%s_SIZE %u\n", #s, (unsigned)sizeof(struct s))
-#define FIELD(s, f)                                                                      \
-    printf("#define COMPAT_%s__%s_OFF %u\n#define COMPAT_%s__%s_SIZE %u\n", #s, #f,     \
-           (unsigned)offsetof(struct s, f), #s, #f, (unsigned)sizeof(((struct s *)0)->f)), \
+#define FIELD(s, f)                                                                                \
+    printf("#define COMPAT_%s__%s_OFF %u\n#define COMPAT_%s__%s_SIZE %u\n", #s, #f,                \
+           (unsigned)offsetof(struct s, f), #s, #f, (unsigned)sizeof(((struct s *)0)->f)),         \
         nr_fields++
 /* Number of FIELD()s listed since the last END(): the compat tables check they cover all. */
 #define END(s) printf("#define COMPAT_%s_NR_FIELDS %u\n", #s, nr_fields), nr_fields = 0

@@ -8,14 +8,17 @@
 #include "core/core.h"
 
 #define MAX_TESTS 1024
-static struct { const char *name; void (*fn)(void); } tests[MAX_TESTS];
+static struct {
+    const char *name;
+    void (*fn)(void);
+} tests[MAX_TESTS];
 static unsigned nr_tests;
 static unsigned cur_failures;
 
 void test_register(const char *name, void (*fn)(void))
 {
     if (nr_tests < MAX_TESTS)
-        tests[nr_tests++] = (typeof(tests[0])){ name, fn };
+        tests[nr_tests++] = (typeof(tests[0])){name, fn};
 }
 
 void test_fail(const char *file, int line, const char *fmt, ...)

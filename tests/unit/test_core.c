@@ -16,11 +16,11 @@ static int count_mem_set(struct domain *d, int slot, uint64_t gpa, uint64_t size
         slots_live--;
     return 0;
 }
-static const struct accel_ops counting_ops = { .name = "count", .mem_set = count_mem_set };
+static const struct accel_ops counting_ops = {.name = "count", .mem_set = count_mem_set};
 
 static struct domain *mkdom(uint64_t mib, unsigned vcpus)
 {
-    struct domain_config cfg = { .mem_bytes = mib << 20, .max_vcpus = vcpus, .name = "t" };
+    struct domain_config cfg = {.mem_bytes = mib << 20, .max_vcpus = vcpus, .name = "t"};
     int rc;
     return domain_create(0, &cfg, &counting_ops, &rc);
 }
@@ -97,7 +97,7 @@ TEST(physmap_ram_above_4g)
 
 TEST(domain_ids_and_config)
 {
-    struct domain_config cfg = { .mem_bytes = 4 << 20, .max_vcpus = 1 };
+    struct domain_config cfg = {.mem_bytes = 4 << 20, .max_vcpus = 1};
     int rc;
     struct domain *a = domain_create(0, &cfg, &counting_ops, &rc);
     struct domain *b = domain_create(0, &cfg, &counting_ops, &rc);
@@ -167,13 +167,13 @@ TEST(time_scale_matches_xen)
 
 TEST(token_bucket_limits_and_refills)
 {
-    struct token_bucket b = { 0, 0 };
+    struct token_bucket b = {0, 0};
     unsigned ok = 0;
     for (int i = 0; i < 20; i++)
         ok += token_bucket_take(&b, 10, 1000, 1);
     CHECK(ok >= 10 && ok <= 11); /* the burst, plus at most what 1000/s refilled meanwhile */
     CHECK(!token_bucket_take(&b, 10, 1000, 100)); /* more than the burst: never */
-    struct timespec ts = { 0, 20 * 1000 * 1000 };
+    struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL); /* 20 ms at 1000/s: the bucket is full again */
     CHECK(token_bucket_take(&b, 10, 1000, 10));
 }

@@ -8,11 +8,11 @@
 #include "core/xhv_ports.h"
 #include "tests/unit/harness.h"
 
-static const struct accel_ops null_ops = { .name = "test-null" };
+static const struct accel_ops null_ops = {.name = "test-null"};
 
 static struct domain *mkdom(void)
 {
-    struct domain_config cfg = { .mem_bytes = 8 << 20, .max_vcpus = 2, .name = "t" };
+    struct domain_config cfg = {.mem_bytes = 8 << 20, .max_vcpus = 2, .name = "t"};
     int rc;
     struct domain *d = domain_create(0, &cfg, &null_ops, &rc);
     CHECK(d != NULL);
@@ -21,7 +21,7 @@ static struct domain *mkdom(void)
 
 static struct vm_exit hcall64(uint64_t nr, uint64_t a1, uint64_t a2)
 {
-    struct vm_exit ex = { .reason = VMEXIT_HCALL, .cpu_valid = true };
+    struct vm_exit ex = {.reason = VMEXIT_HCALL, .cpu_valid = true};
     ex.cpu.gpr[R_AX] = nr, ex.cpu.gpr[R_DI] = a1, ex.cpu.gpr[R_SI] = a2;
     ex.cpu.efer = 0x500, ex.cpu.cs_l = true, ex.cpu.cr0 = 0x11;
     return ex;
@@ -29,7 +29,7 @@ static struct vm_exit hcall64(uint64_t nr, uint64_t a1, uint64_t a2)
 
 static struct vm_exit hcall32(uint64_t nr, uint64_t a1, uint64_t a2)
 {
-    struct vm_exit ex = { .reason = VMEXIT_HCALL, .cpu_valid = true };
+    struct vm_exit ex = {.reason = VMEXIT_HCALL, .cpu_valid = true};
     ex.cpu.gpr[R_AX] = nr, ex.cpu.gpr[R_BX] = a1, ex.cpu.gpr[R_CX] = a2;
     ex.cpu.cr0 = 0x11;
     return ex;
@@ -54,8 +54,8 @@ TEST(dispatch_version_both_abis)
 TEST(dispatch_unknown_numbers_enosys)
 {
     struct domain *d = mkdom();
-    const uint64_t nrs[] = { 2, 23, 41, 63, 64, 1000, 1ull << 40,
-                             (1ull << 32) | __HYPERVISOR_xen_version };
+    const uint64_t nrs[] = {2,  23,   41,         63,
+                            64, 1000, 1ull << 40, (1ull << 32) | __HYPERVISOR_xen_version};
     for (unsigned i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
         struct vm_exit ex = hcall64(nrs[i], 0, 0);
         CHECK(vcpu_handle_exit(d->vcpu[0], &ex));
@@ -109,7 +109,7 @@ TEST(dispatch_table_shape)
 
 static struct vm_exit msr_write(uint32_t idx, uint64_t val, bool is64)
 {
-    struct vm_exit ex = { .reason = VMEXIT_MSR_WRITE, .cpu_valid = true };
+    struct vm_exit ex = {.reason = VMEXIT_MSR_WRITE, .cpu_valid = true};
     ex.msr.index = idx, ex.msr.data = val;
     if (is64)
         ex.cpu.efer = 0x500, ex.cpu.cs_l = true;
@@ -147,7 +147,7 @@ TEST(hypercall_page_contents)
 TEST(hypercall_page_msr_bad_values_gp)
 {
     struct domain *d = mkdom();
-    const uint64_t bad[] = { 0x5001, 0x5800, 0xf0000000ull << 4, 1ull << 52, ~0ull };
+    const uint64_t bad[] = {0x5001, 0x5800, 0xf0000000ull << 4, 1ull << 52, ~0ull};
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct vm_exit ex = msr_write(XEN_HYPERCALL_MSR, bad[i], true);
         vcpu_handle_exit(d->vcpu[0], &ex);
@@ -160,7 +160,8 @@ TEST(hypercall_page_msr_bad_values_gp)
     ex = msr_write(XEN_HYPERCALL_MSR + 1, 0x5000, true);
     vcpu_handle_exit(d->vcpu[0], &ex);
     CHECK(ex.inject_gp);
-    ex = (struct vm_exit){ .reason = VMEXIT_MSR_READ, .msr = { .index = XEN_HYPERCALL_MSR, .data = 7 } };
+    ex =
+        (struct vm_exit){.reason = VMEXIT_MSR_READ, .msr = {.index = XEN_HYPERCALL_MSR, .data = 7}};
     vcpu_handle_exit(d->vcpu[0], &ex);
     CHECK(!ex.inject_gp && ex.msr.data == 0);
     CHECK_EQ(d->hcall_page_writes, 0);
@@ -171,19 +172,20 @@ TEST(exit_io_mmio_holes)
 {
     struct domain *d = mkdom();
     uint8_t buf[8];
-    struct vm_exit ex = { .reason = VMEXIT_IO };
+    struct vm_exit ex = {.reason = VMEXIT_IO};
     ex.io.port = 0x70, ex.io.size = 2, ex.io.count = 2, ex.io.out = false, ex.io.data = buf;
     memset(buf, 0, sizeof(buf));
     CHECK(vcpu_handle_exit(d->vcpu[0], &ex));
     CHECK(buf[0] == 0xff && buf[3] == 0xff && buf[4] == 0);
-    ex = (struct vm_exit){ .reason = VMEXIT_MMIO };
+    ex = (struct vm_exit){.reason = VMEXIT_MMIO};
     ex.mmio.gpa = 0xe0000000, ex.mmio.size = 4, ex.mmio.data = buf;
     memset(buf, 0, sizeof(buf));
     CHECK(vcpu_handle_exit(d->vcpu[0], &ex));
     CHECK(buf[0] == 0xff && buf[3] == 0xff && buf[4] == 0);
     memcpy(buf, "hi\n", 3);
-    ex = (struct vm_exit){ .reason = VMEXIT_IO };
-    ex.io.port = XHV_DEBUGCON_PORT, ex.io.size = 1, ex.io.count = 3, ex.io.out = true, ex.io.data = buf;
+    ex = (struct vm_exit){.reason = VMEXIT_IO};
+    ex.io.port = XHV_DEBUGCON_PORT, ex.io.size = 1, ex.io.count = 3, ex.io.out = true,
+    ex.io.data = buf;
     CHECK(vcpu_handle_exit(d->vcpu[0], &ex));
     CHECK(d->console.prod == 3 && !memcmp(d->console.ring, "hi\n", 3));
     domain_destroy(d);
@@ -192,12 +194,12 @@ TEST(exit_io_mmio_holes)
 TEST(exit_triple_fault_crashes_domain_only)
 {
     struct domain *d = mkdom(), *other = mkdom();
-    struct vm_exit ex = { .reason = VMEXIT_SHUTDOWN };
+    struct vm_exit ex = {.reason = VMEXIT_SHUTDOWN};
     CHECK(!vcpu_handle_exit(d->vcpu[0], &ex));
     CHECK(!domain_is_running(d));
     CHECK_EQ(d->shutdown_code, SHUTDOWN_crash);
     CHECK(domain_is_running(other));
-    ex = (struct vm_exit){ .reason = VMEXIT_FAULT };
+    ex = (struct vm_exit){.reason = VMEXIT_FAULT};
     strcpy(ex.fault.why, "emulation failure");
     CHECK(!vcpu_handle_exit(other->vcpu[0], &ex));
     CHECK_EQ(other->shutdown_code, SHUTDOWN_crash);
