@@ -19,6 +19,9 @@ LOADER_SRC := $(wildcard loader/*.c)
 KVM_SRC    := $(wildcard kvm/*.c)
 CLI_SRC    := $(wildcard cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
+PROTO_SRC  := $(wildcard proto/*.c)
+XS_SRC     := $(wildcard xenstore/*.c)
+DAEMON_SRC := $(wildcard daemon/*.c)
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 
@@ -27,10 +30,13 @@ LOADER_OBJ := $(call obj,$(LOADER_SRC))
 KVM_OBJ    := $(call obj,$(KVM_SRC))
 CLI_OBJ    := $(call obj,$(CLI_SRC))
 UNIT_OBJ   := $(call obj,$(UNIT_SRC))
+PROTO_OBJ  := $(call obj,$(PROTO_SRC))
+XS_OBJ     := $(call obj,$(XS_SRC))
+DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 GEN_HDR    := $(O)/gen/compat_layout.h
 
 .PHONY: all check check-fast check-san unit guests bench clean format format-check fuzz
-all: $(O)/xhv $(O)/unit_tests guests
+all: $(O)/xhv $(O)/xhvd $(O)/unit_tests $(O)/proto_fuzz $(O)/xs_standalone guests
 
 $(O)/obj/%.o: %.c $(GEN_HDR)
 	@mkdir -p $(dir $@)
@@ -42,10 +48,22 @@ $(GEN_HDR): tools/gen_compat.c
 	$(CC) -m32 -std=gnu11 -Wall -Wextra -Werror -I. $< -o $(O)/gen/gen_compat
 	$(O)/gen/gen_compat > $@.tmp && mv $@.tmp $@
 
-$(O)/xhv: $(CLI_OBJ) $(KVM_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
+$(O)/xhv: $(CLI_OBJ) $(PROTO_OBJ) $(XS_OBJ) $(KVM_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
-$(O)/unit_tests: $(UNIT_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
+$(O)/xhvd: $(DAEMON_OBJ) $(PROTO_OBJ) $(XS_OBJ) $(KVM_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The pure parts of the CLI (xl.cfg) are unit-tested too.
+CLI_LIB_OBJ := $(call obj,$(wildcard cli/xlcfg*.c))
+
+$(O)/unit_tests: $(UNIT_OBJ) $(CLI_LIB_OBJ) $(PROTO_OBJ) $(XS_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(O)/proto_fuzz: $(call obj,tests/integration/proto_fuzz.c) $(PROTO_OBJ) $(XS_OBJ) $(CORE_OBJ)
+	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+$(O)/xs_standalone: $(call obj,tests/integration/xs_standalone.c) $(XS_OBJ)
 	$(CC) $(LDFLAGS) $^ -o $@ $(LDLIBS)
 
 unit: $(O)/unit_tests
@@ -56,7 +74,7 @@ unit: $(O)/unit_tests
 -include tests/fuzz/fuzz.mk
 
 check: all
-	$(MAKE) SAN=1 $(if $(SAN_ONLY_UNIT),build-san/unit_tests,build-san/xhv build-san/unit_tests)
+	$(MAKE) SAN=1 build-san/xhv build-san/xhvd build-san/unit_tests build-san/proto_fuzz build-san/xs_standalone
 	tests/run_tests.sh
 
 check-fast: all

@@ -181,7 +181,7 @@ int cmd_run(int argc, char **argv)
         goto out;
     if (pthread_create(&pump, NULL, stdin_pump, d) == 0)
         pthread_detach(pump);
-    if (vcpu_start(d->vcpu[0]) == 0) {
+    if (domain_unpause(d) == 0) {
         int code = domain_wait_shutdown(d);
         console_flush(d);
         fprintf(stderr, "xhv: domain %u (%s) shut down: %s\n", d->domain_id, d->name,

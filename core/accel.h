@@ -114,6 +114,9 @@ struct accel_ops {
     /* Make vcpu_run return soon (VMEXIT_INTR) from another thread. */
     void (*vcpu_kick)(struct vcpu *v);
     int (*vcpu_inject_irq)(struct vcpu *v, uint8_t vector);
+    /* Full state (registers, control registers, segments) for XEN_DOMCTL_gethvmcontext;
+     * vCPU not running (paused, or its own thread). <0 if unavailable. */
+    int (*vcpu_get_state)(struct vcpu *v, struct vcpu_init_state *s);
     /* Current registers for a crash dump; <0 if unavailable. */
     int (*vcpu_get_cpu)(struct vcpu *v, struct guest_cpu *cpu);
 };

@@ -3,6 +3,7 @@
 #define XHV_CORE_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +30,9 @@
 #define XHV_LOW_RAM_END 0xf0000000ULL
 
 #define XHV_MAX_VCPUS 128
-#define XHV_MAX_DOMAINS 1024
+#define XHV_MAX_DOMAINS 1024 /* live domains at most (the domain limit) */
+#define XHV_DOMID_LIMIT DOMID_FIRST_RESERVED /* domain_table is indexed by domid */
+#define NR_DOMAIN_WATCHDOG_TIMERS 2
 
 struct accel_ops;
 struct vm_exit;
@@ -64,11 +67,24 @@ struct p2m_extent {
     int slot; /* backend memory slot id */
 };
 
+/* A run of free pages in the memfd's RAM area (page numbers). */
+struct page_run {
+    uint64_t pg, nr;
+};
+
+/*
+ * memfd layout: the xhv-owned pages (XHV_PG_*) first, then the RAM area of reserve_pages
+ * pages, handed out by a first-fit allocator of free runs. The memfd is sparse: pages cost
+ * memory only once touched, and freed pages are punched out.
+ */
 struct physmap {
     int memfd;
     uint8_t *base;          /* host mapping of the whole memfd */
     uint64_t memfd_size;    /* bytes */
-    uint64_t ram_pages;     /* RAM pages at creation (memfd pages [0, ram_pages) are RAM) */
+    uint64_t ram_pages;     /* RAM pages at creation (0 for toolstack-built domains) */
+    uint64_t reserve_pages; /* size of the RAM area */
+    struct page_run *free_runs; /* sorted, coalesced */
+    unsigned nr_free, cap_free;
     struct p2m_extent *ext; /* sorted by gfn, non-overlapping */
     unsigned nr_ext, cap_ext;
     uint64_t slot_bitmap[8]; /* backend slot ids in use (512) */
@@ -96,6 +112,11 @@ int p2m_lookup(struct domain *d, uint64_t gfn, struct p2m_entry *e);
 int p2m_set(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t memfd_off, enum p2m_type t);
 /* Unmap [gfn, gfn+nr); RAM pages that go away are freed (memfd hole punched). */
 int p2m_remove(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed);
+/* Back [gfn, gfn+nr) with fresh zeroed RAM from the domain's reservation (replacing what
+ * was there); -XEN_ENOMEM when the reservation is exhausted. Caller accounts tot_pages. */
+int physmap_populate(struct domain *d, uint64_t gfn, uint64_t nr);
+/* Memfd offset of gfn's page (for tools mapping foreign frames): 0, or -XEN_EFAULT. */
+int p2m_lookup_off(struct domain *d, uint64_t gfn, uint64_t *memfd_off, enum p2m_type *t);
 /* Highest mapped GFN (0 if none). */
 uint64_t p2m_max_gfn(struct domain *d);
 /* Host address of the xhv-owned page number i (XHV_PG_*). */
@@ -158,6 +179,14 @@ struct vcpu {
     int runstate; /* RUNSTATE_* from <xen/vcpu.h> */
     uint64_t runstate_entry;
     uint64_t runstate_time[4];
+    /* A tool connection's vCPU of the control domain (ctl_vcpu_create()): guest handles are
+     * addresses in the tool's mapping of a shared buffer, [ctl_base, ctl_base + ctl_size),
+     * which the daemon sees at ctl_buf. NULL for real vCPUs. */
+    uint8_t *ctl_buf;
+    uint64_t ctl_size, ctl_base;
+    /* pinning (XEN_DOMCTL_setvcpuaffinity): applied to the vCPU thread */
+    cpu_set_t affinity;
+    bool parked;           /* the vCPU thread is waiting while the domain is paused */
     /* host-side cost accounting, on when d->stats is set */
     uint64_t exit_start_ns;
     unsigned exit_kind;
@@ -187,7 +216,11 @@ struct console {
 };
 
 struct domain_config {
-    uint64_t mem_bytes;
+    uint64_t mem_bytes;      /* RAM at creation; 0 = none yet (the toolstack populates) */
+    uint32_t ssidref;        /* XSM label: XHV_SSIDREF_CONTROL makes a privileged domain */
+    uint32_t cdf_flags;      /* XEN_DOMCTL_CDF_* */
+    uint32_t max_evtchn_port;
+    int32_t max_grant_frames, max_maptrack_frames;
     unsigned max_vcpus;
     bool privileged;       /* may issue privileged ops (control domain) */
     bool console_terminal; /* echo console output on stdout */
@@ -200,6 +233,11 @@ struct exit_stats {
     uint64_t count[EXK_NR];
     uint64_t ns[EXK_NR];
 };
+
+/* xhv's XSM-style labels (the createdomain ssidref; Xen's dummy XSM ignores it): a domain
+ * created with XHV_SSIDREF_CONTROL is a control domain, like FLASK's dom0_t. */
+#define XHV_SSIDREF_DOMU 0
+#define XHV_SSIDREF_CONTROL 1
 
 struct domain {
     domid_t domain_id;
@@ -216,6 +254,14 @@ struct domain {
     struct physmap p2m;
     uint64_t tot_pages, max_pages;
     bool privileged;
+    bool is_control;         /* domain 0: the host-side toolstack, no VM, no vCPUs */
+    uint32_t ssidref, cdf_flags, max_evtchn_port;
+    int32_t max_grant_frames, max_maptrack_frames;
+    xen_domain_handle_t handle;  /* XEN_DOMCTL_setdomainhandle */
+    int32_t time_offset;     /* XEN_DOMCTL_settimeoffset, seconds */
+    unsigned pause_count;    /* controller pauses (a new domain starts with 1), under lock */
+    bool started;            /* vCPU threads launched (first unpause) */
+    uint64_t watchdog[NR_DOMAIN_WATCHDOG_TIMERS]; /* SCHEDOP_watchdog deadlines */
 
     /* shutdown state */
     bool is_shutting_down, is_shut_down, is_dying;
@@ -251,7 +297,7 @@ struct domain {
     uint64_t hcall_page_writes;
 };
 
-extern struct domain *domain_table[XHV_MAX_DOMAINS];
+extern struct domain *domain_table[XHV_DOMID_LIMIT];
 extern pthread_mutex_t domain_table_lock;
 
 struct domain *domain_create(domid_t domid, const struct domain_config *cfg,
@@ -272,6 +318,25 @@ void domain_shutdown(struct domain *d, unsigned reason);
  * v's own thread: the backend reads registers synchronously). */
 void domain_crash(struct domain *d, struct vcpu *v, const char *why, ...)
     __attribute__((format(printf, 3, 4)));
+/* Controller pause (nests). Returns once no vCPU of d runs guest code; must not be called
+ * from one of d's own vCPUs. The last unpause starts (first time) or resumes the vCPUs. */
+void domain_pause(struct domain *d);
+int domain_unpause(struct domain *d); /* -XEN_EINVAL if not paused */
+/* Destroy every domain (daemon shutdown). */
+void domain_destroy_all(void);
+/* Backend for domains created through XEN_DOMCTL_createdomain (the daemon sets kvm). */
+extern const struct accel_ops *xhv_accel;
+
+/* ---- control domain (core/control.c) ---- */
+/* Domain 0: privileged, no VM, no RAM; created on first use. */
+struct domain *control_domain(void);
+/* A tool connection's dom0 vCPU: handles are addresses tool_base.. in the tool's mapping of
+ * buf (size bytes), which this process sees at buf. */
+struct vcpu *ctl_vcpu_create(uint8_t *buf, uint64_t size, uint64_t tool_base);
+void ctl_vcpu_destroy(struct vcpu *v);
+/* Pin v's thread (XEN_DOMCTL_setvcpuaffinity); -EINVAL if set has no usable CPU. */
+int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set);
+
 /* Block until the domain has shut down; returns the shutdown code. */
 int domain_wait_shutdown(struct domain *d);
 bool domain_is_running(const struct domain *d);

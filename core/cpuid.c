@@ -5,6 +5,7 @@
 
 uint32_t xhv_tsc_khz;
 char xhv_cmdline[1024];
+const struct accel_ops *xhv_accel;
 
 /* ns = ((tsc << shift) * mul_frac) >> 32, as Xen's set_time_scale() computes it. */
 void time_scale(uint64_t hz, uint32_t *mul_frac, int8_t *shift)

@@ -7,20 +7,23 @@
 #include "core/accel.h"
 #include "core/core.h"
 
-struct domain *domain_table[XHV_MAX_DOMAINS];
+struct domain *domain_table[XHV_DOMID_LIMIT];
+static unsigned nr_domains; /* live, under domain_table_lock */
 pthread_mutex_t domain_table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int domid_alloc(domid_t want, domid_t *out)
 {
+    if (nr_domains >= XHV_MAX_DOMAINS)
+        return -XEN_ENOSPC;
     if (want) {
-        if (want >= XHV_MAX_DOMAINS)
+        if (want >= XHV_DOMID_LIMIT)
             return -XEN_EINVAL;
         if (domain_table[want])
             return -XEN_EEXIST;
         *out = want;
         return 0;
     }
-    for (unsigned id = 1; id < XHV_MAX_DOMAINS; id++) {
+    for (unsigned id = 1; id < XHV_DOMID_LIMIT; id++) {
         if (!domain_table[id]) {
             *out = (domid_t)id;
             return 0;
@@ -33,8 +36,8 @@ static int config_check(const struct domain_config *cfg)
 {
     if (cfg->max_vcpus == 0 || cfg->max_vcpus > XHV_MAX_VCPUS)
         return -XEN_EINVAL;
-    if (cfg->mem_bytes < (2ull << 20) || (cfg->mem_bytes & ~PAGE_MASK) ||
-        cfg->mem_bytes > (1ull << 40))
+    if (cfg->mem_bytes && (cfg->mem_bytes < (2ull << 20) || (cfg->mem_bytes & ~PAGE_MASK) ||
+                           cfg->mem_bytes > (1ull << 40)))
         return -XEN_EINVAL;
     return 0;
 }
@@ -94,7 +97,13 @@ static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
     snprintf(d->name, sizeof(d->name), "%s", cfg->name ? cfg->name : "");
     d->accel_ops = ops;
     d->max_vcpus = cfg->max_vcpus;
-    d->privileged = cfg->privileged;
+    d->privileged = cfg->privileged || cfg->ssidref == XHV_SSIDREF_CONTROL;
+    d->ssidref = cfg->ssidref;
+    d->cdf_flags = cfg->cdf_flags;
+    d->max_evtchn_port = cfg->max_evtchn_port;
+    d->max_grant_frames = cfg->max_grant_frames;
+    d->max_maptrack_frames = cfg->max_maptrack_frames;
+    d->pause_count = 1; /* new domains start paused, as on Xen; the first unpause starts them */
     d->shutdown_code = -1;
     d->shared_info_gfn = INVALID_GFN;
     d->console.to_terminal = cfg->console_terminal;
@@ -130,6 +139,7 @@ struct domain *domain_create(domid_t want, const struct domain_config *cfg,
     if (rc == 0) {
         d->tot_pages = d->max_pages = d->p2m.ram_pages;
         domain_table[id] = d;
+        nr_domains++;
     } else if (d) {
         domain_free(d);
         d = NULL;
@@ -151,7 +161,7 @@ struct domain *rcu_lock_domain_by_id(domid_t id)
 {
     struct domain *d = NULL;
     pthread_mutex_lock(&domain_table_lock);
-    if (id < XHV_MAX_DOMAINS && (d = domain_table[id]))
+    if (id < XHV_DOMID_LIMIT && (d = domain_table[id]))
         domain_get(d);
     pthread_mutex_unlock(&domain_table_lock);
     return d;
@@ -179,6 +189,64 @@ static void domain_kick_all(struct domain *d)
         struct vcpu *v = d->vcpu[i];
         if (v && v->thread_started && d->accel_ops->vcpu_kick)
             d->accel_ops->vcpu_kick(v);
+    }
+}
+
+/* Is every started vCPU of d out of guest code (parked, blocked or finished)? lock held */
+static bool domain_quiet(const struct domain *d)
+{
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        const struct vcpu *v = d->vcpu[i];
+        if (v->thread_started && !v->parked && v->runstate == RUNSTATE_running)
+            return false;
+    }
+    return true;
+}
+
+void domain_pause(struct domain *d)
+{
+    pthread_mutex_lock(&d->lock);
+    d->pause_count++;
+    pthread_cond_broadcast(&d->shutdown_cond); /* blocked vCPUs re-check and park */
+    pthread_mutex_unlock(&d->lock);
+    domain_kick_all(d);
+    pthread_mutex_lock(&d->lock);
+    while (!domain_quiet(d) && domain_is_running(d))
+        pthread_cond_wait(&d->shutdown_cond, &d->lock);
+    pthread_mutex_unlock(&d->lock);
+}
+
+int domain_unpause(struct domain *d)
+{
+    bool start = false;
+    pthread_mutex_lock(&d->lock);
+    if (!d->pause_count) {
+        pthread_mutex_unlock(&d->lock);
+        return -XEN_EINVAL; /* domain_unpause_by_systemcontroller() */
+    }
+    if (--d->pause_count == 0) {
+        start = !d->started;
+        d->started = true;
+        pthread_cond_broadcast(&d->shutdown_cond);
+    }
+    pthread_mutex_unlock(&d->lock);
+    for (unsigned i = 0; start && i < d->max_vcpus; i++)
+        if (d->vcpu[i]->online && vcpu_start(d->vcpu[i]))
+            domain_crash(d, NULL, "cannot start the thread of vCPU %u", i);
+    return 0;
+}
+
+void domain_destroy_all(void)
+{
+    for (;;) {
+        struct domain *d = NULL;
+        pthread_mutex_lock(&domain_table_lock);
+        for (unsigned id = 1; id < XHV_DOMID_LIMIT && !d; id++)
+            d = domain_table[id];
+        pthread_mutex_unlock(&domain_table_lock);
+        if (!d)
+            return;
+        domain_destroy(d);
     }
 }
 
@@ -258,8 +326,10 @@ void domain_destroy(struct domain *d)
             vcpu_join(d->vcpu[i]);
     console_flush(d);
     pthread_mutex_lock(&domain_table_lock);
-    if (domain_table[d->domain_id] == d)
+    if (domain_table[d->domain_id] == d) {
         domain_table[d->domain_id] = NULL;
+        nr_domains--;
+    }
     pthread_mutex_unlock(&domain_table_lock);
     sched_domain_destroy(d);
     pthread_mutex_lock(&d->lock); /* wait for every rcu_lock_domain_* user to finish */

@@ -251,11 +251,20 @@ int guest_walk(struct domain *d, const struct vcpu_paging *pg, uint64_t gva, boo
 
 enum xfer_op { XFER_FROM, XFER_TO, XFER_CLEAR };
 
+/* A tool connection's buffer: handles are addresses in the tool's own mapping of it. */
+static uint8_t *ctl_xlate(const struct vcpu *v, uint64_t addr)
+{
+    uint64_t off = addr - v->ctl_base;
+    return addr >= v->ctl_base && off < v->ctl_size ? v->ctl_buf + off : NULL;
+}
+
 /* Host address of the byte at addr: linear through v's page tables, or physical (!v). */
 static uint8_t *xlate(struct domain *d, struct vcpu *v, uint64_t addr, bool write)
 {
     uint64_t gpa = addr;
 
+    if (v && v->ctl_buf)
+        return ctl_xlate(v, addr);
     if (v && guest_walk(d, &v->paging, addr, write, &gpa))
         return NULL;
     return gpa_to_hva(d, gpa);

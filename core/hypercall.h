@@ -36,6 +36,8 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5]);
 long do_hvm_op(struct vcpu *v, const uint64_t args[5]);
 long do_vcpu_op(struct vcpu *v, const uint64_t args[5]);
 long do_vm_assist(struct vcpu *v, const uint64_t args[5]);
+long do_domctl(struct vcpu *v, const uint64_t args[5]);
+long do_sysctl(struct vcpu *v, const uint64_t args[5]);
 
 /* shared_info helpers (core/memory_op.c) */
 int shared_info_map(struct domain *d, uint64_t gfn);

@@ -56,6 +56,67 @@ static void slot_free(struct physmap *p, int slot)
     p->slot_bitmap[slot / 64] &= ~(1ull << (slot % 64));
 }
 
+/* ---- RAM-area page allocator (free runs, first fit); lock held ---- */
+
+#define RAM_AREA_PG XHV_NR_OWNED /* first memfd page of the RAM area */
+/* Address space reserved per domain for RAM: sparse, so it costs nothing until used. */
+#define DEFAULT_RESERVE_PAGES ((64ull << 30) >> PAGE_SHIFT)
+
+static int runs_insert(struct physmap *p, unsigned i, uint64_t pg, uint64_t nr)
+{
+    if (p->nr_free == p->cap_free) {
+        unsigned cap = p->cap_free ? p->cap_free * 2 : 16;
+        struct page_run *n = realloc(p->free_runs, cap * sizeof(*n));
+        if (!n)
+            return -XEN_ENOMEM;
+        p->free_runs = n;
+        p->cap_free = cap;
+    }
+    memmove(&p->free_runs[i + 1], &p->free_runs[i], (p->nr_free - i) * sizeof(*p->free_runs));
+    p->free_runs[i] = (struct page_run){ pg, nr };
+    p->nr_free++;
+    return 0;
+}
+
+/* Give [pg, pg+nr) back, coalescing with neighbours. */
+static int pages_free(struct physmap *p, uint64_t pg, uint64_t nr)
+{
+    unsigned i = 0;
+    while (i < p->nr_free && p->free_runs[i].pg < pg)
+        i++;
+    bool left = i > 0 && p->free_runs[i - 1].pg + p->free_runs[i - 1].nr == pg;
+    bool right = i < p->nr_free && pg + nr == p->free_runs[i].pg;
+    if (left && right) {
+        p->free_runs[i - 1].nr += nr + p->free_runs[i].nr;
+        memmove(&p->free_runs[i], &p->free_runs[i + 1],
+                (p->nr_free - i - 1) * sizeof(*p->free_runs));
+        p->nr_free--;
+    } else if (left) {
+        p->free_runs[i - 1].nr += nr;
+    } else if (right) {
+        p->free_runs[i].pg = pg, p->free_runs[i].nr += nr;
+    } else {
+        return runs_insert(p, i, pg, nr);
+    }
+    return 0;
+}
+
+/* Up to want pages from the first free run: *pg and the count (0 = none left). */
+static uint64_t pages_alloc(struct physmap *p, uint64_t want, uint64_t *pg)
+{
+    if (!p->nr_free)
+        return 0;
+    struct page_run *r = &p->free_runs[0];
+    uint64_t n = r->nr < want ? r->nr : want;
+    *pg = r->pg;
+    r->pg += n, r->nr -= n;
+    if (!r->nr) {
+        memmove(&p->free_runs[0], &p->free_runs[1], (p->nr_free - 1) * sizeof(*p->free_runs));
+        p->nr_free--;
+    }
+    return n;
+}
+
 static uint8_t *ext_hva(struct physmap *p, const struct p2m_extent *e)
 {
     return p->base + e->memfd_off;
@@ -122,12 +183,17 @@ static int ext_add(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, en
     return 0;
 }
 
+/* Free RAM pages: memory back to the host (reads as zero when reused), offsets back to the
+ * allocator. If punching fails the pages stay allocated but unused. */
 static void punch(struct physmap *p, uint64_t off, uint64_t nr)
 {
-    /* Give the memory back; if punching fails the pages just stay allocated. */
     if (fallocate(p->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
-                  (off_t)(nr << PAGE_SHIFT)) != 0)
-        xhv_log(LOG_DEBUG, "physmap: punch hole failed: %s", strerror(errno));
+                  (off_t)(nr << PAGE_SHIFT)) != 0) {
+        xhv_log(LOG_WARN, "physmap: punch hole failed: %s", strerror(errno));
+        return;
+    }
+    if (pages_free(p, off >> PAGE_SHIFT, nr))
+        xhv_log(LOG_WARN, "physmap: out of memory tracking free pages");
 }
 
 /* Cut [gfn, gfn+nr) out of every extent; RAM pages cut out are freed. Lock held. */
@@ -224,7 +290,8 @@ uint64_t p2m_max_gfn(struct domain *d)
 
 uint64_t physmap_owned_off(struct domain *d, unsigned i)
 {
-    return (d->p2m.ram_pages + i) << PAGE_SHIFT;
+    (void)d;
+    return (uint64_t)i << PAGE_SHIFT;
 }
 
 uint8_t *physmap_owned_page(struct domain *d, unsigned i)
@@ -232,15 +299,93 @@ uint8_t *physmap_owned_page(struct domain *d, unsigned i)
     return d->p2m.base + physmap_owned_off(d, i);
 }
 
+/* Embedded mode (`xhv run`): all RAM at creation, below 4 GiB then above, and the special
+ * pages xhv owns. Toolstack-built domains start empty and are populated. */
 static int physmap_layout(struct domain *d)
 {
     uint64_t ram = d->p2m.ram_pages, low = XHV_LOW_RAM_END >> PAGE_SHIFT;
-    int rc = p2m_set(d, 0, ram < low ? ram : low, 0, p2m_ram_rw);
+    int rc = 0;
+    if (!ram)
+        return 0;
+    rc = physmap_populate(d, 0, ram < low ? ram : low);
     if (rc == 0 && ram > low)
-        rc = p2m_set(d, 1ull << (32 - PAGE_SHIFT), ram - low, low << PAGE_SHIFT, p2m_ram_rw);
+        rc = physmap_populate(d, 1ull << (32 - PAGE_SHIFT), ram - low);
     if (rc == 0)
         rc = p2m_set(d, XHV_SPECIAL_GFN(0), X86_HVM_NR_SPECIAL_PAGES,
                      physmap_owned_off(d, XHV_PG_SPECIAL0), p2m_special);
+    return rc;
+}
+
+/* Merge extent i with its right neighbour when they are contiguous in GFN and memfd. */
+static int ext_merge_right(struct domain *d, unsigned i)
+{
+    struct physmap *p = &d->p2m;
+    if (i + 1 >= p->nr_ext)
+        return 0;
+    struct p2m_extent a = p->ext[i], b = p->ext[i + 1];
+    if (a.gfn + a.nr != b.gfn || a.type != b.type ||
+        a.memfd_off + (a.nr << PAGE_SHIFT) != b.memfd_off)
+        return 0;
+    ext_publish(d, &a, false);
+    ext_publish(d, &b, false);
+    slot_free(p, b.slot);
+    ext_delete_at(p, i + 1);
+    p->ext[i].nr += b.nr;
+    int rc = ext_publish(d, &p->ext[i], true);
+    if (rc)
+        domain_crash(d, NULL, "backend refused merged memory slot (%d)", rc);
+    return rc;
+}
+
+/* Merge the extents around gfn with their neighbours (fewer backend slots). Lock held. */
+static int ext_merge_around(struct domain *d, uint64_t gfn)
+{
+    unsigned i = ext_search(&d->p2m, gfn);
+    int rc = ext_merge_right(d, i);
+    if (rc == 0 && i > 0)
+        rc = ext_merge_right(d, i - 1);
+    return rc;
+}
+
+int physmap_populate(struct domain *d, uint64_t gfn, uint64_t nr)
+{
+    struct physmap *p = &d->p2m;
+    int rc;
+    if (!range_ok(gfn, nr))
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&p->lock);
+    rc = ext_reserve(p);
+    if (rc == 0)
+        rc = ext_cut(d, gfn, nr, NULL);
+    while (rc == 0 && nr) {
+        uint64_t pg, n = pages_alloc(p, nr, &pg);
+        if (!n) {
+            rc = -XEN_ENOMEM;
+            break;
+        }
+        rc = ext_reserve(p);
+        if (rc == 0)
+            rc = ext_add(d, gfn, n, pg << PAGE_SHIFT, p2m_ram_rw);
+        if (rc == 0)
+            rc = ext_merge_around(d, gfn);
+        gfn += n, nr -= n;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
+int p2m_lookup_off(struct domain *d, uint64_t gfn, uint64_t *memfd_off, enum p2m_type *t)
+{
+    struct physmap *p = &d->p2m;
+    int rc = -XEN_EFAULT;
+    pthread_mutex_lock(&p->lock);
+    unsigned i = ext_search(p, gfn);
+    if (i < p->nr_ext && p->ext[i].gfn <= gfn) {
+        *memfd_off = p->ext[i].memfd_off + ((gfn - p->ext[i].gfn) << PAGE_SHIFT);
+        *t = p->ext[i].type;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&p->lock);
     return rc;
 }
 
@@ -251,10 +396,14 @@ int physmap_init(struct domain *d, uint64_t ram_bytes)
     memset(p, 0, sizeof(*p));
     p->memfd = -1;
     pthread_mutex_init(&p->lock, NULL);
-    if (ram_bytes < (1ull << 20) || (ram_bytes & ~PAGE_MASK) || ram_bytes > (1ull << 40))
+    if ((ram_bytes && ram_bytes < (1ull << 20)) || (ram_bytes & ~PAGE_MASK) ||
+        ram_bytes > (1ull << 40))
         return -XEN_EINVAL;
     p->ram_pages = ram_bytes >> PAGE_SHIFT;
-    p->memfd_size = (p->ram_pages + XHV_NR_OWNED) << PAGE_SHIFT;
+    p->reserve_pages = p->ram_pages > DEFAULT_RESERVE_PAGES ? p->ram_pages : DEFAULT_RESERVE_PAGES;
+    p->memfd_size = (RAM_AREA_PG + p->reserve_pages) << PAGE_SHIFT;
+    if (runs_insert(p, 0, RAM_AREA_PG, p->reserve_pages))
+        return -XEN_ENOMEM;
     snprintf(name, sizeof(name), "xhv-d%u-ram", d->domain_id);
     p->memfd = memfd_create(name, MFD_CLOEXEC);
     if (p->memfd < 0 || ftruncate(p->memfd, (off_t)p->memfd_size) < 0)
@@ -287,6 +436,9 @@ void physmap_destroy(struct domain *d)
     free(p->ext);
     p->ext = NULL;
     p->cap_ext = 0;
+    free(p->free_runs);
+    p->free_runs = NULL;
+    p->nr_free = p->cap_free = 0;
     memset(p->slot_bitmap, 0, sizeof(p->slot_bitmap));
     if (p->base)
         munmap(p->base, p->memfd_size);

@@ -36,7 +36,9 @@ void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
     pthread_mutex_lock(&d->lock);
     int prev = v->runstate;
     vcpu_runstate_change_locked(v, RUNSTATE_blocked);
-    while (!wake_test_and_clear(v) && domain_is_running(d)) {
+    /* a controller pause must reach a running vCPU thread: return so that it parks */
+    while (!wake_test_and_clear(v) && domain_is_running(d) &&
+           !(d->pause_count && v->thread_started)) {
         uint64_t now = now_ns();
         if (!deadline_ns) {
             pthread_cond_wait(&d->shutdown_cond, &d->lock);
@@ -63,74 +65,55 @@ void vcpu_wake(struct vcpu *v)
 
 /* ---- watchdogs (domain_watchdog(), NR_DOMAIN_WATCHDOG_TIMERS = 2) ---- */
 
-#define NR_DOMAIN_WATCHDOG_TIMERS 2
-
-static struct watchdog {
-    const struct domain *d;                       /* owner of this domid's slots */
-    uint64_t deadline[NR_DOMAIN_WATCHDOG_TIMERS]; /* CLOCK_MONOTONIC ns; 0 = slot free */
-} watchdogs[XHV_MAX_DOMAINS];
+/*
+ * Deadlines live in the domain (d->watchdog[], CLOCK_MONOTONIC ns; 0 = slot free,
+ * UINT64_MAX = fired and still allocated). One thread sleeps until the earliest deadline;
+ * it scans the domain table under domain_table_lock, which keeps every domain it sees alive
+ * (domain_destroy() unlinks under that lock before freeing).
+ */
 static pthread_mutex_t watchdog_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t watchdog_cond;
 static pthread_once_t watchdog_once = PTHREAD_ONCE_INIT;
 
-/* Earliest armed deadline (0 if none); watchdog_lock held. */
-static uint64_t watchdog_next(void)
+/* Fire what expired; return the earliest pending deadline (0 if none). Both locks held. */
+static uint64_t watchdog_scan(uint64_t now)
 {
     uint64_t next = 0;
-
-    for (unsigned i = 0; i < XHV_MAX_DOMAINS; i++)
-        for (unsigned t = 0; watchdogs[i].d && t < NR_DOMAIN_WATCHDOG_TIMERS; t++)
-            if (watchdogs[i].deadline[t] && (!next || watchdogs[i].deadline[t] < next))
-                next = watchdogs[i].deadline[t];
-    return next;
-}
-
-/* domain_watchdog_timeout(): shut down with SHUTDOWN_watchdog unless already stopping.
- * The domain table lock keeps d alive: domain_destroy() unlinks d under it before freeing. */
-static void watchdog_fire(unsigned id, const struct domain *owner)
-{
-    pthread_mutex_lock(&domain_table_lock);
-    struct domain *d = domain_table[id];
-    if (d == owner && domain_is_running(d)) {
-        xhv_log(LOG_WARN, "Watchdog timer fired for domain %u", id);
-        domain_shutdown(d, SHUTDOWN_watchdog);
-    }
-    pthread_mutex_unlock(&domain_table_lock);
-}
-
-/* Expired slots stay allocated, as Xen's timers: the guest may re-arm or free them. */
-static void watchdog_expire(uint64_t now)
-{
-    for (unsigned i = 0; i < XHV_MAX_DOMAINS; i++) {
-        struct watchdog *w = &watchdogs[i];
-        for (unsigned t = 0; w->d && t < NR_DOMAIN_WATCHDOG_TIMERS; t++) {
-            if (!w->deadline[t] || w->deadline[t] > now)
+    for (unsigned id = 1; id < XHV_DOMID_LIMIT; id++) {
+        struct domain *d = domain_table[id];
+        for (unsigned t = 0; d && t < NR_DOMAIN_WATCHDOG_TIMERS; t++) {
+            uint64_t dl = d->watchdog[t];
+            if (!dl || dl == UINT64_MAX)
                 continue;
-            w->deadline[t] = UINT64_MAX; /* fired: in use, never fires again by itself */
-            const struct domain *owner = w->d;
-            pthread_mutex_unlock(&watchdog_lock);
-            watchdog_fire(i, owner);
-            pthread_mutex_lock(&watchdog_lock);
+            if (dl <= now) {
+                d->watchdog[t] = UINT64_MAX; /* domain_watchdog_timeout() */
+                if (domain_is_running(d)) {
+                    xhv_log(LOG_WARN, "Watchdog timer fired for domain %u", id);
+                    domain_shutdown(d, SHUTDOWN_watchdog);
+                }
+            } else if (!next || dl < next) {
+                next = dl;
+            }
         }
     }
+    return next;
 }
 
 static void *watchdog_thread(void *arg)
 {
     (void)arg;
-    pthread_mutex_lock(&watchdog_lock);
     for (;;) {
-        uint64_t next = watchdog_next(), now = now_ns();
-        if (next && next != UINT64_MAX && next <= now) {
-            watchdog_expire(now);
-            continue;
-        }
-        if (!next || next == UINT64_MAX) {
+        pthread_mutex_lock(&domain_table_lock);
+        pthread_mutex_lock(&watchdog_lock);
+        uint64_t next = watchdog_scan(now_ns());
+        pthread_mutex_unlock(&domain_table_lock);
+        if (!next) {
             pthread_cond_wait(&watchdog_cond, &watchdog_lock);
-            continue;
+        } else {
+            struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+            pthread_cond_timedwait(&watchdog_cond, &watchdog_lock, &ts);
         }
-        struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
-        pthread_cond_timedwait(&watchdog_cond, &watchdog_lock, &ts);
+        pthread_mutex_unlock(&watchdog_lock);
     }
     return NULL;
 }
@@ -150,16 +133,6 @@ static void watchdog_start(void)
         xhv_log(LOG_ERR, "cannot start the watchdog thread: watchdogs will not fire");
 }
 
-/* This domain's slots, claimed (and any stale owner's forgotten); watchdog_lock held. */
-static struct watchdog *watchdog_of(const struct domain *d)
-{
-    struct watchdog *w = &watchdogs[d->domain_id % XHV_MAX_DOMAINS];
-
-    if (w->d != d)
-        *w = (struct watchdog){.d = d};
-    return w;
-}
-
 /* SCHEDOP_watchdog: id 0 allocates (returns id >= 1, -ENOSPC), id n re-arms (timeout > 0)
  * or frees (timeout 0); unknown id -EINVAL. Allocating with timeout 0 fires at once, as
  * Xen's set_timer(NOW() + 0). */
@@ -172,17 +145,16 @@ static long domain_watchdog(struct domain *d, uint32_t id, uint32_t timeout)
         return -XEN_EINVAL;
     pthread_once(&watchdog_once, watchdog_start);
     pthread_mutex_lock(&watchdog_lock);
-    struct watchdog *w = watchdog_of(d);
     if (id == 0) {
-        for (id = 0; id < NR_DOMAIN_WATCHDOG_TIMERS && w->deadline[id]; id++)
+        for (id = 0; id < NR_DOMAIN_WATCHDOG_TIMERS && d->watchdog[id]; id++)
             ;
         if (id < NR_DOMAIN_WATCHDOG_TIMERS)
-            w->deadline[id] = deadline;
+            d->watchdog[id] = deadline;
         rc = id == NR_DOMAIN_WATCHDOG_TIMERS ? -XEN_ENOSPC : (long)id + 1;
-    } else if (!w->deadline[id - 1]) {
+    } else if (!d->watchdog[id - 1]) {
         rc = -XEN_EINVAL;
     } else {
-        w->deadline[id - 1] = timeout ? deadline : 0;
+        d->watchdog[id - 1] = timeout ? deadline : 0;
     }
     pthread_cond_signal(&watchdog_cond);
     pthread_mutex_unlock(&watchdog_lock);
@@ -192,8 +164,7 @@ static long domain_watchdog(struct domain *d, uint32_t id, uint32_t timeout)
 void sched_domain_destroy(struct domain *d)
 {
     pthread_mutex_lock(&watchdog_lock);
-    if (watchdogs[d->domain_id % XHV_MAX_DOMAINS].d == d)
-        watchdogs[d->domain_id % XHV_MAX_DOMAINS] = (struct watchdog){0};
+    memset(d->watchdog, 0, sizeof(d->watchdog));
     pthread_mutex_unlock(&watchdog_lock);
 }
 

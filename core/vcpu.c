@@ -151,14 +151,64 @@ static void vcpu_stopped(struct domain *d)
     pthread_mutex_unlock(&d->lock);
 }
 
+/* While the controller has d paused: park (runnable, not running). Returns with the
+ * domain unpaused or stopping. */
+static void vcpu_park_while_paused(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    pthread_mutex_lock(&d->lock);
+    if (d->pause_count && domain_is_running(d)) {
+        vcpu_runstate_change_locked(v, RUNSTATE_runnable);
+        v->parked = true;
+        pthread_cond_broadcast(&d->shutdown_cond);
+        while (d->pause_count && domain_is_running(d))
+            pthread_cond_wait(&d->shutdown_cond, &d->lock);
+        v->parked = false;
+        vcpu_runstate_change_locked(v, RUNSTATE_running);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
+static void vcpu_apply_affinity(struct vcpu *v)
+{
+    if (CPU_COUNT(&v->affinity) &&
+        pthread_setaffinity_np(pthread_self(), sizeof(v->affinity), &v->affinity) != 0)
+        xhv_log(LOG_WARN, "d%uv%u: cannot pin the vCPU thread", v->domain->domain_id,
+                v->vcpu_id);
+}
+
+int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set)
+{
+    cpu_set_t avail, use;
+    if (sched_getaffinity(0, sizeof(avail), &avail) != 0)
+        CPU_ZERO(&avail);
+    CPU_AND(&use, set, &avail);
+    if (!CPU_COUNT(&use))
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&v->domain->lock);
+    v->affinity = use;
+    if (v->thread_started &&
+        pthread_setaffinity_np(v->thread, sizeof(use), &use) != 0) {
+        pthread_mutex_unlock(&v->domain->lock);
+        return -XEN_EINVAL;
+    }
+    pthread_mutex_unlock(&v->domain->lock);
+    return 0;
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     struct domain *d = v->domain;
     struct vm_exit ex;
     memset(&ex, 0, sizeof(ex));
+    vcpu_apply_affinity(v);
     runstate_change(v, RUNSTATE_running);
     while (domain_is_running(d)) {
+        if (__atomic_load_n(&d->pause_count, __ATOMIC_RELAXED)) {
+            vcpu_park_while_paused(v);
+            continue;
+        }
         if (d->stats_on)
             stats_account(d, &ex);
         int rc = d->accel_ops->vcpu_run(v, &ex);

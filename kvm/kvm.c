@@ -332,4 +332,5 @@ const struct accel_ops kvm_accel_ops = {
     .vcpu_kick = kvm_vcpu_kick,
     .vcpu_inject_irq = kvm_vcpu_inject_irq,
     .vcpu_get_cpu = kvm_vcpu_get_cpu,
+    .vcpu_get_state = kvm_vcpu_get_state,
 };

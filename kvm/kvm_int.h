@@ -62,6 +62,7 @@ int kvm_vcpu_run(struct vcpu *v, struct vm_exit *ex);
 void kvm_vcpu_kick(struct vcpu *v);
 int kvm_vcpu_inject_irq(struct vcpu *v, uint8_t vector);
 int kvm_vcpu_get_cpu(struct vcpu *v, struct guest_cpu *cpu);
+int kvm_vcpu_get_state(struct vcpu *v, struct vcpu_init_state *s);
 
 /* kvm_exit.c: register conversion and exit translation */
 void kvm_cpu_from_kvm(const struct kvm_regs *r, const struct kvm_sregs *s, struct guest_cpu *c);

@@ -217,6 +217,40 @@ static void kvm_seg_from_xen(const struct seg_init *x, struct kvm_segment *k)
     k->unusable = !k->present;
 }
 
+static void kvm_seg_to_xen(const struct kvm_segment *k, struct seg_init *x)
+{
+    x->base = k->base;
+    x->limit = k->limit;
+    x->sel = k->selector;
+    x->ar = (uint16_t)((k->type & 0xf) | (k->s << 4) | (k->dpl << 5) | (k->present << 7) |
+                       (k->avl << 8) | (k->l << 9) | (k->db << 10) | (k->g << 11));
+    if (k->unusable)
+        x->ar &= (uint16_t)~(1u << 7);
+}
+
+/* For XEN_DOMCTL_gethvmcontext: the vCPU is paused (or this is its own thread). */
+int kvm_vcpu_get_state(struct vcpu *v, struct vcpu_init_state *s)
+{
+    struct guest_cpu c;
+    struct kvm_sregs sr;
+    struct kvm_vcpu_state *kv = v->accel;
+
+    if (!kv || kvm_vcpu_get_cpu(v, &c) < 0 || kvm_ioctl(kv->fd, KVM_GET_SREGS, &sr) < 0)
+        return -1;
+    memset(s, 0, sizeof(*s));
+    memcpy(s->gpr, c.gpr, sizeof(s->gpr));
+    s->rip = c.rip, s->rflags = c.rflags;
+    s->cr0 = c.cr0, s->cr3 = c.cr3, s->cr4 = c.cr4, s->efer = c.efer;
+    kvm_seg_to_xen(&sr.cs, &s->cs);
+    kvm_seg_to_xen(&sr.ds, &s->ds);
+    kvm_seg_to_xen(&sr.es, &s->es);
+    kvm_seg_to_xen(&sr.ss, &s->ss);
+    kvm_seg_to_xen(&sr.fs, &s->fs);
+    kvm_seg_to_xen(&sr.gs, &s->gs);
+    kvm_seg_to_xen(&sr.tr, &s->tr);
+    return 0;
+}
+
 static void kvm_sregs_from_init(const struct vcpu_init_state *s, struct kvm_sregs *sr)
 {
     kvm_seg_from_xen(&s->cs, &sr->cs);

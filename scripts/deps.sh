@@ -1,7 +1,7 @@
 #!/bin/bash
 # deps.sh: install the Debian 12 packages xhv's build and tests need (only what is missing).
 set -eu
-pkgs="make gcc gcc-multilib libc6-dev libxen-dev clang binutils ca-certificates"
+pkgs="make gcc gcc-multilib libc6-dev libxen-dev clang binutils ca-certificates xenstore-utils"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

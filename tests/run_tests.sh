@@ -31,6 +31,15 @@ for b in $builds; do
     echo "== integration tests ($b)"
     tests/integration/run_guests.sh "$b/xhv" build/guest 2>&1 | tee "$log"
     tally "$log" "integration tests ($b)"
+    echo "== xenstore-utils against xhv's store ($b)"
+    tests/integration/test_xenstore_utils.sh "$b/xs_standalone" 2>&1 | tee "$log"
+    tally "$log" "xenstore-utils ($b)"
+    echo "== daemon and control protocol ($b)"
+    tests/integration/test_daemon.sh "$b" 2>&1 | tee "$log"
+    tally "$log" "daemon ($b)"
+    echo "== xl verbs through the daemon ($b)"
+    tests/integration/test_cli.sh "$b" 2>&1 | tee "$log"
+    tally "$log" "cli ($b)"
 done
 echo
 [ $skip = 0 ] || echo "$skip skipped (SKIPPED tests did not run and are not counted as passed)"

@@ -75,6 +75,17 @@ static int fake_vcpu_set_state(struct vcpu *v, const struct vcpu_init_state *s)
     return 0;
 }
 
+/* The state last set (as KVM keeps it): what gethvmcontext reads back. */
+static int fake_vcpu_get_state(struct vcpu *v, struct vcpu_init_state *s)
+{
+    struct fake_vcpu *f = v->accel;
+
+    pthread_mutex_lock(&f->lock);
+    *s = f->state;
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
 /* Record how the core completed the previous exit, then hand out the next scripted one. */
 static int fake_vcpu_run(struct vcpu *v, struct vm_exit *ex)
 {
@@ -142,6 +153,7 @@ const struct accel_ops fake_accel_ops = {
     .vcpu_kick = fake_vcpu_kick,
     .vcpu_inject_irq = fake_vcpu_inject_irq,
     .vcpu_get_cpu = fake_vcpu_get_cpu,
+    .vcpu_get_state = fake_vcpu_get_state,
 };
 
 struct domain *fake_domain(uint64_t mem_mb, unsigned vcpus, bool privileged)

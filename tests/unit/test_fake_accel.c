@@ -44,7 +44,7 @@ TEST(fake_script_runs_through_vcpu_loop)
     fake_script_exit(v, &ex);
     ex = hcall(v, __HYPERVISOR_sched_op, SCHEDOP_shutdown, 0x10000);
     fake_script_exit(v, &ex);
-    CHECK(vcpu_start(v) == 0);
+    CHECK(domain_unpause(v->domain) == 0);
     CHECK_EQ(domain_wait_shutdown(d), SHUTDOWN_reboot);
     vcpu_join(v);
     struct fake_vcpu *f = fake_vcpu_of(v);
@@ -58,7 +58,7 @@ TEST(fake_script_runs_through_vcpu_loop)
 TEST(fake_script_empty_is_a_fault)
 {
     struct domain *d = fake_domain(16, 1, false);
-    CHECK(vcpu_start(d->vcpu[0]) == 0);
+    CHECK(domain_unpause(d) == 0);
     CHECK_EQ(domain_wait_shutdown(d), SHUTDOWN_crash);
     vcpu_join(d->vcpu[0]);
     CHECK_EQ(fake_vcpu_of(d->vcpu[0])->runs, 1);
@@ -72,7 +72,7 @@ TEST(fake_msr_completion_and_irqs)
     struct vm_exit ex = {.reason = VMEXIT_MSR_WRITE, .cpu_valid = true};
     ex.msr.index = XEN_HYPERCALL_MSR + 1;
     fake_script_exit(v, &ex);
-    CHECK(vcpu_start(v) == 0);
+    CHECK(domain_unpause(v->domain) == 0);
     CHECK_EQ(domain_wait_shutdown(d), SHUTDOWN_crash); /* then the script runs out */
     vcpu_join(v);
     CHECK(fake_vcpu_of(v)->completed_inject_gp);
@@ -88,7 +88,7 @@ TEST(fake_kick_on_shutdown_of_blocked_vcpu)
     struct vcpu *v = d->vcpu[0];
     struct vm_exit ex = hcall(v, __HYPERVISOR_sched_op, SCHEDOP_block, 0);
     fake_script_exit(v, &ex);
-    CHECK(vcpu_start(v) == 0);
+    CHECK(domain_unpause(v->domain) == 0);
     for (;;) { /* until the vCPU sleeps in SCHEDOP_block */
         pthread_mutex_lock(&d->lock);
         bool blocked = v->runstate == RUNSTATE_blocked;
