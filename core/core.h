@@ -58,12 +58,23 @@ enum p2m_type {
     p2m_ram_rw,      /* ordinary guest RAM, backed by the domain's memfd */
     p2m_special,     /* xhv-owned page in the memfd (special pages) */
     p2m_shared_info, /* the shared_info overlay */
+    p2m_foreign,     /* another domain's RAM page (XENMAPSPACE_gmfn_foreign) */
+};
+
+/* A domain's RAM backing, refcounted: foreign mappings in other domains keep it alive after
+ * its domain is destroyed (as Xen's page references keep a dying domain's pages). */
+struct guest_mem {
+    int fd;
+    uint8_t *base;
+    uint64_t size;
+    unsigned refs; /* atomic */
 };
 
 struct p2m_extent {
     uint64_t gfn, nr;
-    uint64_t memfd_off; /* byte offset of gfn's page in the domain memfd */
+    uint64_t memfd_off; /* byte offset of gfn's page in the domain memfd (or mem's) */
     enum p2m_type type;
+    struct guest_mem *mem; /* p2m_foreign: the other domain's memory (a reference) */
     int slot; /* backend memory slot id */
 };
 
@@ -78,6 +89,7 @@ struct page_run {
  * memory only once touched, and freed pages are punched out.
  */
 struct physmap {
+    struct guest_mem *mem;  /* our backing (memfd and base below are its fd and base) */
     int memfd;
     uint8_t *base;          /* host mapping of the whole memfd */
     uint64_t memfd_size;    /* bytes */
@@ -115,6 +127,9 @@ int p2m_remove(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed);
 /* Back [gfn, gfn+nr) with fresh zeroed RAM from the domain's reservation (replacing what
  * was there); -XEN_ENOMEM when the reservation is exhausted. Caller accounts tot_pages. */
 int physmap_populate(struct domain *d, uint64_t gfn, uint64_t nr);
+/* Map src's RAM page src_gfn at gfn in d (XENMAPSPACE_gmfn_foreign). -XEN_EINVAL if src_gfn
+ * is not RAM of src. */
+int p2m_set_foreign(struct domain *d, uint64_t gfn, struct domain *src, uint64_t src_gfn);
 /* Memfd offset of gfn's page (for tools mapping foreign frames): 0, or -XEN_EFAULT. */
 int p2m_lookup_off(struct domain *d, uint64_t gfn, uint64_t *memfd_off, enum p2m_type *t);
 /* Highest mapped GFN (0 if none). */

@@ -71,6 +71,8 @@ static bool p2m_type_accessible(enum p2m_type t)
     case p2m_special:
     case p2m_shared_info:
         return true;
+    case p2m_foreign: /* another domain's page: never a hypercall buffer (nor a page table) */
+        return false;
     }
     return false;
 }

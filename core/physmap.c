@@ -119,7 +119,23 @@ static uint64_t pages_alloc(struct physmap *p, uint64_t want, uint64_t *pg)
 
 static uint8_t *ext_hva(struct physmap *p, const struct p2m_extent *e)
 {
-    return p->base + e->memfd_off;
+    return (e->mem ? e->mem->base : p->base) + e->memfd_off;
+}
+
+static void guest_mem_get(struct guest_mem *m)
+{
+    __atomic_fetch_add(&m->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void guest_mem_put(struct guest_mem *m)
+{
+    if (!m || __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL))
+        return;
+    if (m->base)
+        munmap(m->base, m->size);
+    if (m->fd >= 0)
+        close(m->fd);
+    free(m);
 }
 
 /* Tell the backend about one extent (map) or forget it (unmap). */
@@ -161,11 +177,13 @@ static unsigned ext_search(const struct physmap *p, uint64_t gfn)
     return lo;
 }
 
-/* Add a new extent (already known not to overlap), with its own backend slot. */
-static int ext_add(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, enum p2m_type t)
+/* Add a new extent (already known not to overlap), with its own backend slot; an extent of
+ * another domain's memory takes a reference on it. */
+static int ext_add_mem(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off,
+                       enum p2m_type t, struct guest_mem *mem)
 {
     struct physmap *p = &d->p2m;
-    struct p2m_extent e = {.gfn = gfn, .nr = nr, .memfd_off = off, .type = t};
+    struct p2m_extent e = {.gfn = gfn, .nr = nr, .memfd_off = off, .type = t, .mem = mem};
     int rc;
     if (nr == 0)
         return 0;
@@ -179,8 +197,15 @@ static int ext_add(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, en
                      (unsigned long long)gfn, (unsigned long long)nr, rc);
         return rc;
     }
+    if (mem)
+        guest_mem_get(mem);
     ext_insert_at(p, ext_search(p, gfn), &e);
     return 0;
+}
+
+static int ext_add(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, enum p2m_type t)
+{
+    return ext_add_mem(d, gfn, nr, off, t, NULL);
 }
 
 /* Free RAM pages: memory back to the host (reads as zero when reused), offsets back to the
@@ -214,10 +239,12 @@ static int ext_cut(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed)
             if (freed)
                 *freed += cut_hi - cut_lo;
         }
-        int rc = ext_add(d, old.gfn, cut_lo - old.gfn, old.memfd_off, old.type);
+        int rc = ext_add_mem(d, old.gfn, cut_lo - old.gfn, old.memfd_off, old.type, old.mem);
         if (rc == 0)
-            rc = ext_add(d, cut_hi, oend - cut_hi,
-                         old.memfd_off + ((cut_hi - old.gfn) << PAGE_SHIFT), old.type);
+            rc = ext_add_mem(d, cut_hi, oend - cut_hi,
+                             old.memfd_off + ((cut_hi - old.gfn) << PAGE_SHIFT), old.type,
+                             old.mem);
+        guest_mem_put(old.mem); /* the remnants took their own references */
         if (rc)
             return rc;
         i = ext_search(p, cut_hi);
@@ -323,13 +350,14 @@ static int ext_merge_right(struct domain *d, unsigned i)
     if (i + 1 >= p->nr_ext)
         return 0;
     struct p2m_extent a = p->ext[i], b = p->ext[i + 1];
-    if (a.gfn + a.nr != b.gfn || a.type != b.type ||
+    if (a.gfn + a.nr != b.gfn || a.type != b.type || a.mem != b.mem ||
         a.memfd_off + (a.nr << PAGE_SHIFT) != b.memfd_off)
         return 0;
     ext_publish(d, &a, false);
     ext_publish(d, &b, false);
     slot_free(p, b.slot);
     ext_delete_at(p, i + 1);
+    guest_mem_put(b.mem);
     p->ext[i].nr += b.nr;
     int rc = ext_publish(d, &p->ext[i], true);
     if (rc)
@@ -374,6 +402,28 @@ int physmap_populate(struct domain *d, uint64_t gfn, uint64_t nr)
     return rc;
 }
 
+int p2m_set_foreign(struct domain *d, uint64_t gfn, struct domain *src, uint64_t src_gfn)
+{
+    struct physmap *p = &d->p2m;
+    uint64_t off;
+    enum p2m_type t;
+    int rc;
+    if (!range_ok(gfn, 1) || !src->p2m.mem)
+        return -XEN_EINVAL;
+    if (p2m_lookup_off(src, src_gfn, &off, &t) || t != p2m_ram_rw)
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&p->lock);
+    rc = ext_reserve(p);
+    if (rc == 0)
+        rc = ext_cut(d, gfn, 1, NULL);
+    if (rc == 0)
+        rc = ext_add_mem(d, gfn, 1, off, p2m_foreign, src->p2m.mem);
+    if (rc == 0)
+        rc = ext_merge_around(d, gfn);
+    pthread_mutex_unlock(&p->lock);
+    return rc;
+}
+
 int p2m_lookup_off(struct domain *d, uint64_t gfn, uint64_t *memfd_off, enum p2m_type *t)
 {
     struct physmap *p = &d->p2m;
@@ -405,7 +455,11 @@ int physmap_init(struct domain *d, uint64_t ram_bytes)
     if (runs_insert(p, 0, RAM_AREA_PG, p->reserve_pages))
         return -XEN_ENOMEM;
     snprintf(name, sizeof(name), "xhv-d%u-ram", d->domain_id);
-    p->memfd = memfd_create(name, MFD_CLOEXEC);
+    p->mem = calloc(1, sizeof(*p->mem));
+    if (!p->mem)
+        goto fail;
+    p->mem->fd = -1, p->mem->refs = 1;
+    p->memfd = p->mem->fd = memfd_create(name, MFD_CLOEXEC);
     if (p->memfd < 0 || ftruncate(p->memfd, (off_t)p->memfd_size) < 0)
         goto fail;
     p->base =
@@ -414,6 +468,7 @@ int physmap_init(struct domain *d, uint64_t ram_bytes)
         p->base = NULL;
         goto fail;
     }
+    p->mem->base = p->base, p->mem->size = p->memfd_size;
     int rc = physmap_layout(d);
     if (rc)
         physmap_destroy(d);
@@ -431,6 +486,7 @@ void physmap_destroy(struct domain *d)
     pthread_mutex_lock(&p->lock);
     while (p->nr_ext) {
         ext_publish(d, &p->ext[p->nr_ext - 1], false);
+        guest_mem_put(p->ext[p->nr_ext - 1].mem);
         p->nr_ext--;
     }
     free(p->ext);
@@ -440,11 +496,12 @@ void physmap_destroy(struct domain *d)
     p->free_runs = NULL;
     p->nr_free = p->cap_free = 0;
     memset(p->slot_bitmap, 0, sizeof(p->slot_bitmap));
-    if (p->base)
-        munmap(p->base, p->memfd_size);
-    p->base = NULL;
-    if (p->memfd >= 0)
+    if (p->mem) /* foreign mappings elsewhere may keep the memory a while longer */
+        guest_mem_put(p->mem);
+    else if (p->memfd >= 0)
         close(p->memfd);
+    p->mem = NULL;
+    p->base = NULL;
     p->memfd = -1;
     pthread_mutex_unlock(&p->lock);
 }

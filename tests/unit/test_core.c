@@ -202,3 +202,22 @@ TEST(physmap_slot_exhaustion_loses_nothing)
     domain_destroy(d);
     CHECK_EQ(slots_live, 0);
 }
+
+/* A foreign mapping keeps the other domain's memory alive after that domain is destroyed. */
+TEST(physmap_foreign_outlives_source)
+{
+    struct domain *src = mkdom(4, 1), *dst = mkdom(4, 1);
+    struct p2m_entry e;
+    CHECK(p2m_lookup(src, 7, &e) == 0);
+    memcpy(e.hva, "sibling", 8);
+    CHECK_EQ(p2m_set_foreign(dst, 0x200000, src, 7), 0);
+    CHECK_EQ(p2m_set_foreign(dst, 0x200001, src, 0x7ffff), -XEN_EINVAL); /* not RAM */
+    CHECK(p2m_lookup(dst, 0x200000, &e) == 0 && e.type == p2m_foreign);
+    CHECK(!memcmp(e.hva, "sibling", 8));
+    domain_destroy(src);
+    CHECK(p2m_lookup(dst, 0x200000, &e) == 0 && !memcmp(e.hva, "sibling", 8));
+    uint64_t freed;
+    CHECK_EQ(p2m_remove(dst, 0x200000, 1, &freed), 0);
+    CHECK_EQ(freed, 0); /* not dst's RAM: nothing of dst's is freed */
+    domain_destroy(dst);
+}
