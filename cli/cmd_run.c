@@ -16,7 +16,7 @@
 struct run_opts {
     unsigned long mem_mib, vcpus;
     const char *cmdline, *module, *kernel;
-    bool stats;
+    bool stats, privileged;
 };
 
 /* Read a whole file; NULL with a one-line message on failure. */
@@ -58,12 +58,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
         {"memory", required_argument, 0, 'm'},  {"vcpus", required_argument, 0, 'c'},
         {"cmdline", required_argument, 0, 'C'}, {"module", required_argument, 0, 'M'},
         {"verbose", no_argument, 0, 'v'},       {"stats", no_argument, 0, 's'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0},
+        {"privileged", no_argument, 0, 'P'},    {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
     int c;
     *o = (struct run_opts){.mem_mib = 128, .vcpus = 1};
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:c:C:M:vsh", lo, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:c:C:M:vsPh", lo, NULL)) != -1) {
         if ((c == 'm' && parse_num(optarg, 2, 1ul << 20, "--memory", &o->mem_mib)) ||
             (c == 'c' && parse_num(optarg, 1, XHV_MAX_VCPUS, "--vcpus", &o->vcpus)))
             return -1;
@@ -75,12 +76,14 @@ static int parse_opts(int argc, char **argv, struct run_opts *o)
             xhv_log_level = xhv_log_level < LOG_INFO ? LOG_INFO : LOG_DEBUG;
         else if (c == 's')
             o->stats = true;
+        else if (c == 'P')
+            o->privileged = true;
         else if (c == 'h' || c == '?')
             return -1;
     }
     if (optind != argc - 1) {
         fprintf(stderr, "usage: xhv run [--memory MiB] [--vcpus N] [--cmdline S] "
-                        "[--module FILE] [-v] [--stats] KERNEL\n");
+                        "[--module FILE] [-v] [--stats] [--privileged] KERNEL\n");
         return -1;
     }
     o->kernel = argv[optind];
@@ -143,6 +146,7 @@ static struct domain *run_create(const struct run_opts *o, const struct pvh_buil
         .max_vcpus = (unsigned)o->vcpus,
         .console_terminal = true,
         .name = base ? base + 1 : o->kernel,
+        .ssidref = o->privileged ? XHV_SSIDREF_CONTROL : XHV_SSIDREF_DOMU,
     };
     struct domain *d = domain_create(0, &cfg, &kvm_accel_ops, &rc);
     if (!d) {
@@ -172,6 +176,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "xhv: %s\n", err);
         return XHV_EXIT_ERROR;
     }
+    xhv_accel = &kvm_accel_ops; /* domains a --privileged guest creates run on KVM too */
     if (!(kernel = read_file(o.kernel, &a.kernel_len, "kernel")) ||
         (o.module && !(module = read_file(o.module, &a.module_len, "module"))))
         goto out;

@@ -31,6 +31,13 @@
     F(vcpu_runstate_info, state) F(vcpu_runstate_info, state_entry_time)                   \
     F(vcpu_runstate_info, time)
 #define FIELDS_xen_platform_parameters(F) F(xen_platform_parameters, virt_start)
+#define FIELDS_xen_add_to_physmap_batch(F)                                                  \
+    F(xen_add_to_physmap_batch, domid) F(xen_add_to_physmap_batch, space)                  \
+    F(xen_add_to_physmap_batch, size) F(xen_add_to_physmap_batch, u)                        \
+    F(xen_add_to_physmap_batch, idxs) F(xen_add_to_physmap_batch, gpfns)                    \
+    F(xen_add_to_physmap_batch, errs)
+#define FIELDS_xen_remove_from_physmap(F)                                                   \
+    F(xen_remove_from_physmap, domid) F(xen_remove_from_physmap, gpfn)
 #define FIELDS_sched_poll(F) F(sched_poll, ports) F(sched_poll, nr_ports) F(sched_poll, timeout)
 #define FIELDS_vcpu_set_singleshot_timer(F)                                                 \
     F(vcpu_set_singleshot_timer, timeout_abs_ns) F(vcpu_set_singleshot_timer, flags)
@@ -61,13 +68,15 @@ XLAT_TABLE(xen_memory_map);
 XLAT_TABLE(xen_memory_reservation);
 XLAT_TABLE(vcpu_runstate_info);
 XLAT_TABLE(xen_platform_parameters);
+XLAT_TABLE(xen_add_to_physmap_batch);
+XLAT_TABLE(xen_remove_from_physmap);
 XLAT_TABLE(sched_poll);
 XLAT_TABLE(vcpu_set_singleshot_timer);
 /* clang-format on */
 
 const struct xlat_struct *const xlat_tables[] = {
     &xlat_xen_add_to_physmap,        &xlat_xen_memory_map,          &xlat_xen_memory_reservation,
-    &xlat_vcpu_runstate_info,        &xlat_xen_platform_parameters, &xlat_sched_poll,
+    &xlat_vcpu_runstate_info,        &xlat_xen_platform_parameters, &xlat_sched_poll, &xlat_xen_add_to_physmap_batch, &xlat_xen_remove_from_physmap,
     &xlat_vcpu_set_singleshot_timer,
 };
 const unsigned xlat_nr_tables = ARRAY_SIZE(xlat_tables);

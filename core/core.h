@@ -169,7 +169,8 @@ int copy_struct_to_guest(struct vcpu *v, uint64_t gva, const void *native,
                          const struct xlat_struct *x);
 extern const struct xlat_struct xlat_xen_add_to_physmap, xlat_xen_memory_map,
     xlat_xen_memory_reservation, xlat_vcpu_runstate_info, xlat_xen_platform_parameters,
-    xlat_sched_poll, xlat_vcpu_set_singleshot_timer;
+    xlat_sched_poll, xlat_vcpu_set_singleshot_timer, xlat_xen_add_to_physmap_batch,
+    xlat_xen_remove_from_physmap;
 /* Handle value stored in a native struct (guest linear address). */
 #define guest_handle_addr(h) ((uint64_t)(uintptr_t)(h).p)
 

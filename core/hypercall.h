@@ -5,6 +5,7 @@
 #include "core/core.h"
 
 struct vm_exit;
+struct guest_cpu;
 
 /* Handlers read their arguments from args[0..4] (already truncated to 32 bits for compat
  * callers) and return 0 / a positive result / a negative Xen errno. */
@@ -38,6 +39,10 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5]);
 long do_vm_assist(struct vcpu *v, const uint64_t args[5]);
 long do_domctl(struct vcpu *v, const uint64_t args[5]);
 long do_sysctl(struct vcpu *v, const uint64_t args[5]);
+
+/* XENMEM_add_to_physmap_batch / remove_from_physmap (core/memory_physmap.c) */
+long memop_add_to_physmap_batch(struct vcpu *v, uint64_t start, uint64_t arg);
+long memop_remove_from_physmap(struct vcpu *v, uint64_t arg);
 
 /* shared_info helpers (core/memory_op.c) */
 int shared_info_map(struct domain *d, uint64_t gfn);

@@ -55,6 +55,21 @@ int main(void)
     FIELD(xen_memory_reservation, domid);
     END(xen_memory_reservation);
 
+    SIZE(xen_add_to_physmap_batch);
+    FIELD(xen_add_to_physmap_batch, domid);
+    FIELD(xen_add_to_physmap_batch, space);
+    FIELD(xen_add_to_physmap_batch, size);
+    FIELD(xen_add_to_physmap_batch, u);
+    FIELD(xen_add_to_physmap_batch, idxs);
+    FIELD(xen_add_to_physmap_batch, gpfns);
+    FIELD(xen_add_to_physmap_batch, errs);
+    END(xen_add_to_physmap_batch);
+
+    SIZE(xen_remove_from_physmap);
+    FIELD(xen_remove_from_physmap, domid);
+    FIELD(xen_remove_from_physmap, gpfn);
+    END(xen_remove_from_physmap);
+
     SIZE(sched_poll);
     FIELD(sched_poll, ports);
     FIELD(sched_poll, nr_ports);
