@@ -236,17 +236,37 @@ int domain_unpause(struct domain *d)
     return 0;
 }
 
+/* Claim d for destruction (as destroydomain does): false if someone else already did. */
+static bool domain_claim_destroy(struct domain *d)
+{
+    bool claimed = false;
+    pthread_mutex_lock(&d->lock);
+    if (!d->is_dying)
+        claimed = d->is_dying = true;
+    pthread_mutex_unlock(&d->lock);
+    return claimed;
+}
+
 void domain_destroy_all(void)
 {
     for (;;) {
         struct domain *d = NULL;
+        bool any = false;
         pthread_mutex_lock(&domain_table_lock);
-        for (unsigned id = 1; id < XHV_DOMID_LIMIT && !d; id++)
-            d = domain_table[id];
+        for (unsigned id = 1; id < XHV_DOMID_LIMIT && !d; id++) {
+            if (!domain_table[id])
+                continue;
+            any = true;
+            if (domain_claim_destroy(domain_table[id]))
+                d = domain_table[id];
+        }
         pthread_mutex_unlock(&domain_table_lock);
-        if (!d)
+        if (d)
+            domain_destroy(d);
+        else if (!any)
             return;
-        domain_destroy(d);
+        else
+            sched_yield(); /* the rest are being destroyed by their own claimers */
     }
 }
 

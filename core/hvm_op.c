@@ -5,6 +5,7 @@
 #include "core/accel.h"
 #include "core/core.h"
 #include "core/hypercall.h"
+#include "core/xsm.h"
 
 #include <xen/trace.h>
 
@@ -12,12 +13,6 @@
 #define VM86_TSS_UPDATED (1ull << 63)
 #define TSS32_SIZE 104 /* sizeof(struct tss32) */
 #define VM86_TSS_MAX (TSS32_SIZE + 0x100 / 8 + 0x10000 / 8 + 1)
-
-/* XSM_TARGET (xsm_hvm_param()): the domain itself, or the control domain. */
-static bool xsm_target(const struct vcpu *v, const struct domain *t)
-{
-    return t == v->domain || v->domain->privileged;
-}
 
 /* Deprecated params: -EINVAL for everyone, in both directions. */
 static bool hvm_param_deprecated(uint32_t index)
@@ -46,7 +41,7 @@ static bool hvm_param_deprecated(uint32_t index)
 static int hvm_allow_set_param(const struct vcpu *v, const struct domain *t, uint32_t index,
                                uint64_t value)
 {
-    if (!xsm_target(v, t))
+    if (xsm_hvm_param(v, t)) /* XSM_TARGET */
         return -XEN_EPERM;
     if (hvm_param_deprecated(index))
         return -XEN_EINVAL;
@@ -154,7 +149,7 @@ static int hvm_set_param(struct vcpu *v, struct domain *t, uint32_t index, uint6
  * -EPERM. */
 static int hvm_allow_get_param(const struct vcpu *v, const struct domain *t, uint32_t index)
 {
-    if (!xsm_target(v, t))
+    if (xsm_hvm_param(v, t)) /* XSM_TARGET */
         return -XEN_EPERM;
     if (hvm_param_deprecated(index))
         return -XEN_EINVAL;
@@ -269,7 +264,7 @@ static long hvmop_get_mem_type(struct vcpu *v, uint64_t arg)
     t = rcu_lock_domain_by_any_id(v, a.domid);
     if (!t)
         return -XEN_ESRCH;
-    bool ok = xsm_target(v, t);
+    bool ok = !xsm_hvm_param(v, t);
     if (ok)
         a.mem_type = p2m_lookup(t, a.pfn, &e) ? HVMMEM_mmio_dm : HVMMEM_ram_rw;
     rcu_unlock_domain(t);

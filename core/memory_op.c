@@ -7,6 +7,7 @@
 #include "core/accel.h"
 #include "core/core.h"
 #include "core/hypercall.h"
+#include "core/xsm.h"
 
 /* One E820 record as XENMEM_memory_map returns it (Xen's packed struct e820entry). */
 struct e820entry {
@@ -22,12 +23,6 @@ _Static_assert(sizeof(struct e820entry) == 20, "e820entry");
 /* public/memory.h, visible to __XEN__ only: cmd[:6] is the start extent. */
 #define MEMOP_EXTENT_SHIFT 6
 #define MEMOP_CMD_MASK ((1u << MEMOP_EXTENT_SHIFT) - 1)
-
-/* XSM_TARGET: acting on itself, or the control domain acting on anyone. */
-static bool xsm_target(const struct vcpu *v, const struct domain *t)
-{
-    return t == v->domain || v->domain->privileged;
-}
 
 /* ---- shared_info ---- */
 
@@ -62,6 +57,7 @@ void shared_info_update_wallclock(struct domain *d)
     clock_gettime(CLOCK_REALTIME, &ts);
     sys = xen_system_time();
     ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - sys;
+    ns += (uint64_t)((int64_t)d->time_offset * 1000000000ll); /* update_domain_wallclock_time() */
     wallclock_write(physmap_owned_page(d, XHV_PG_SHARED_INFO), d->has_32bit_shinfo,
                     ns / 1000000000ull, (uint32_t)(ns % 1000000000ull));
 }
@@ -112,6 +108,23 @@ static bool memflags_ok(const struct vcpu *v, uint32_t flags)
     return !(flags & XENMEMF_exact_node_request);
 }
 
+/* max_order() (memory.c): extent orders are bounded by the *calling* domain. */
+static unsigned max_order(const struct domain *caller)
+{
+    return caller->privileged ? CTLDOM_MAX_ORDER : DOMU_MAX_ORDER;
+}
+
+/* Element i of the extent list: xen_pfn_t, 8 bytes for 64-bit callers, 4 (zero-extended)
+ * for 32-bit ones. i < nr_extents < 2^26 (checked by the caller), so no overflow (XSA-212). */
+static bool extent_read(struct vcpu *v, uint64_t list, uint64_t i, uint64_t *gfn)
+{
+    unsigned esz = v->hcall_compat ? 4 : 8;
+    uint64_t at = list + i * esz;
+
+    *gfn = 0;
+    return copy_from_guest(v, gfn, v->hcall_compat ? (uint32_t)at : at, esz) == 0;
+}
+
 /* Number of mapped pages from gfn on, up to nr (guest_remove_page() stops at a hole). */
 static uint64_t mapped_prefix(struct domain *t, uint64_t gfn, uint64_t nr)
 {
@@ -124,38 +137,116 @@ static uint64_t mapped_prefix(struct domain *t, uint64_t gfn, uint64_t nr)
     return i;
 }
 
+/* Unmap [gfn, gfn+nr), uncharging the RAM freed and forgetting shared_info if it was there.
+ * t->memop_lock held. */
+static int unmap_range(struct domain *t, uint64_t gfn, uint64_t nr)
+{
+    uint64_t freed = 0;
+    int rc = p2m_remove(t, gfn, nr, &freed);
+
+    __atomic_fetch_sub(&t->tot_pages, freed, __ATOMIC_RELAXED);
+    if (rc == 0 && t->shared_info_gfn >= gfn && t->shared_info_gfn - gfn < nr)
+        t->shared_info_gfn = INVALID_GFN;
+    return rc;
+}
+
 /* One extent of decrease_reservation(): true if all 2^order pages were removed. */
 static bool remove_extent(struct domain *t, uint64_t gfn, unsigned order)
 {
-    uint64_t nr = 1ull << order, k = mapped_prefix(t, gfn, nr), freed = 0;
+    uint64_t nr = 1ull << order, k = mapped_prefix(t, gfn, nr);
 
     pthread_mutex_lock(&t->memop_lock);
-    int rc = k ? p2m_remove(t, gfn, k, &freed) : 0;
-    __atomic_fetch_sub(&t->tot_pages, freed, __ATOMIC_RELAXED);
-    if (rc == 0 && t->shared_info_gfn >= gfn && t->shared_info_gfn - gfn < k)
-        t->shared_info_gfn = INVALID_GFN;
+    int rc = k ? unmap_range(t, gfn, k) : 0;
     pthread_mutex_unlock(&t->memop_lock);
     return rc == 0 && k == nr;
 }
 
 /*
- * decrease_reservation(): extents done, from start. Every index is bounded by nr_extents
- * (< 2^26, checked by the caller), so the list offset cannot overflow (XSA-212). Elements
- * are xen_pfn_t: 8 bytes for 64-bit callers, 4 (zero-extended) for 32-bit ones.
+ * assign_pages() (page_alloc.c): a dying domain, or one whose tot_pages would pass max_pages
+ * ("Over-allocation"), gets no page. Domain 0 has no memory of its own. memop_lock held.
  */
+static bool charge_ok(const struct domain *t, uint64_t nr)
+{
+    return !t->is_dying && !t->is_control && t->tot_pages + nr <= t->max_pages;
+}
+
+/*
+ * One extent of populate_physmap(): 2^order fresh zeroed pages at gfn. What was mapped there
+ * is freed first (Xen's guest_physmap_add_page() unmaps it but leaves the old page charged
+ * to the domain until it dies; xhv gives the memory back at once).
+ */
+static bool populate_extent(struct domain *t, uint64_t gfn, unsigned order)
+{
+    uint64_t nr = 1ull << order;
+    bool ok = false;
+
+    pthread_mutex_lock(&t->memop_lock);
+    if (charge_ok(t, nr) && unmap_range(t, gfn, nr) == 0 && physmap_populate(t, gfn, nr) == 0) {
+        __atomic_fetch_add(&t->tot_pages, nr, __ATOMIC_RELAXED);
+        ok = true;
+    }
+    pthread_mutex_unlock(&t->memop_lock);
+    return ok;
+}
+
+/* decrease_reservation(): extents done, from start. */
 static uint64_t decrease_reservation(struct vcpu *v, struct domain *t,
                                      const struct xen_memory_reservation *r, uint64_t start)
 {
-    uint64_t list = guest_handle_addr(r->extent_start), i;
-    unsigned esz = v->hcall_compat ? 4 : 8;
+    uint64_t list = guest_handle_addr(r->extent_start), i, gfn;
 
-    if (r->extent_order > (v->domain->privileged ? CTLDOM_MAX_ORDER : DOMU_MAX_ORDER))
+    if (r->extent_order > max_order(v->domain))
+        return start;
+    for (i = start; i < r->nr_extents; i++)
+        if (!extent_read(v, list, i, &gfn) || !remove_extent(t, gfn, r->extent_order))
+            break;
+    return i;
+}
+
+/*
+ * populate_physmap(): extent_start[i] is the GFN to back with 2^order fresh pages; stops at
+ * the first extent that cannot be read or allocated (max_pages reached). Populate-on-demand
+ * is refused on oneself as in Xen, and unsupported on others (xhv has no PoD): 0 done.
+ */
+static uint64_t populate_physmap(struct vcpu *v, struct domain *t,
+                                 const struct xen_memory_reservation *r, uint64_t start)
+{
+    uint64_t list = guest_handle_addr(r->extent_start), i, gfn;
+
+    if (r->mem_flags & XENMEMF_populate_on_demand) {
+        if (t != v->domain &&
+            domain_log_once(v->domain, ((uint64_t)__HYPERVISOR_memory_op << 32) | 0x200u))
+            gprintk(v, "populate_physmap: populate-on-demand unsupported, 0 extents done");
+        return start;
+    }
+    if (r->extent_order > max_order(v->domain))
+        return start;
+    for (i = start; i < r->nr_extents; i++)
+        if (!extent_read(v, list, i, &gfn) || !populate_extent(t, gfn, r->extent_order))
+            break;
+    return i;
+}
+
+/*
+ * increase_reservation() for a translated (HVM/PVH) domain: Xen allocates 2^order pages per
+ * extent and charges them to the domain without mapping them anywhere, and writes nothing
+ * back (MFNs are only reported to non-translated guests). xhv does the same accounting:
+ * tot_pages grows, bounded by max_pages, and no memory is mapped.
+ */
+static uint64_t increase_reservation(struct vcpu *v, struct domain *t,
+                                     const struct xen_memory_reservation *r, uint64_t start)
+{
+    uint64_t nr = 1ull << r->extent_order, i;
+
+    if (r->extent_order > max_order(v->domain))
         return start;
     for (i = start; i < r->nr_extents; i++) {
-        uint64_t gfn = 0, at = list + i * esz;
-        if (copy_from_guest(v, &gfn, v->hcall_compat ? (uint32_t)at : at, esz))
-            break;
-        if (!remove_extent(t, gfn, r->extent_order))
+        pthread_mutex_lock(&t->memop_lock);
+        bool ok = charge_ok(t, nr);
+        if (ok)
+            __atomic_fetch_add(&t->tot_pages, nr, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&t->memop_lock);
+        if (!ok)
             break;
     }
     return i;
@@ -163,9 +254,9 @@ static uint64_t decrease_reservation(struct vcpu *v, struct domain *t,
 
 /*
  * increase_reservation / decrease_reservation / populate_physmap: the number of extents done
- * (>= start), never an errno; any up-front failure returns start (do_memory_op()).
- * TODO(control plane): increase/populate need a page allocator in physmap.c; until then
- * they do nothing (as Xen does for a domain at max_pages).
+ * (>= start), never an errno; any up-front failure returns start (do_memory_op()), including
+ * the XSM_TARGET refusal of a domU acting on another domain (-EPERM from xsm.c, swallowed as
+ * Xen does).
  */
 static long memop_reservation(struct vcpu *v, unsigned op, uint64_t start, uint64_t arg)
 {
@@ -180,12 +271,14 @@ static long memop_reservation(struct vcpu *v, unsigned op, uint64_t start, uint6
     if (!t)
         return (long)start;
     long done = (long)start;
-    if (!memflags_ok(v, r.mem_flags) || !xsm_target(v, t))
+    if (!memflags_ok(v, r.mem_flags) || xsm_memory_adjust_reservation(v, t))
         ;
     else if (op == XENMEM_decrease_reservation)
         done = (long)decrease_reservation(v, t, &r, start);
-    else if (domain_log_once(v->domain, ((uint64_t)__HYPERVISOR_memory_op << 32) | op))
-        gprintk(v, "memory_op %u: cannot allocate memory yet, 0 extents done", op);
+    else if (op == XENMEM_populate_physmap)
+        done = (long)populate_physmap(v, t, &r, start);
+    else
+        done = (long)increase_reservation(v, t, &r, start);
     rcu_unlock_domain(t);
     return done;
 }
@@ -203,8 +296,8 @@ static long memop_domain_query(struct vcpu *v, unsigned op, uint64_t arg)
     t = rcu_lock_domain_by_any_id(v, domid);
     if (!t)
         return -XEN_ESRCH;
-    long rc = -XEN_EPERM; /* xsm_memory_stat_reservation(XSM_TARGET) */
-    if (xsm_target(v, t)) {
+    long rc = xsm_memory_stat_reservation(v, t);
+    if (rc == 0) {
         if (op == XENMEM_current_reservation)
             rc = (long)t->tot_pages;
         else if (op == XENMEM_maximum_reservation)
@@ -270,7 +363,7 @@ static long add_to_physmap_checks(struct vcpu *v, struct domain *t,
 {
     if (x->space == XENMAPSPACE_dev_mmio)
         return -XEN_EACCES;
-    if (!xsm_target(v, t))
+    if (xsm_add_to_physmap(v, t))
         return -XEN_EPERM;
     if (x->gpfn == INVALID_GFN)
         return -XEN_EINVAL;
@@ -341,6 +434,10 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
         return start ? -XEN_EINVAL : memop_domain_query(v, op, arg);
     case XENMEM_add_to_physmap:
         return memop_add_to_physmap(v, start, arg);
+    case XENMEM_add_to_physmap_batch:
+        return memop_add_to_physmap_batch(v, start, arg);
+    case XENMEM_remove_from_physmap:
+        return start ? -XEN_EINVAL : memop_remove_from_physmap(v, arg);
     case XENMEM_memory_map:
         if (!start)
             return memop_memory_map(v, arg);

@@ -1,6 +1,7 @@
 /* vcpu.c: the vCPU exit loop: run, handle the exit (hypercall, I/O, MSR, fault), repeat. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/accel.h"
 #include "core/core.h"
@@ -180,7 +181,7 @@ static void vcpu_apply_affinity(struct vcpu *v)
 int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set)
 {
     cpu_set_t avail, use;
-    if (sched_getaffinity(0, sizeof(avail), &avail) != 0)
+    if (sched_getaffinity(getpid(), sizeof(avail), &avail) != 0) /* the process's CPUs */
         CPU_ZERO(&avail);
     CPU_AND(&use, set, &avail);
     if (!CPU_COUNT(&use))
