@@ -11,6 +11,8 @@
 #include "core/compat.h"
 #include "core/core.h"
 #include "kvm/kvm.h"
+
+#include <xen/domctl.h> /* after core.h: it needs __XEN_TOOLS__ */
 #include "loader/domain_build.h"
 
 struct run_opts {
@@ -55,10 +57,14 @@ static int parse_num(const char *s, unsigned long lo, unsigned long hi, const ch
 static int parse_opts(int argc, char **argv, struct run_opts *o)
 {
     static const struct option lo[] = {
-        {"memory", required_argument, 0, 'm'},  {"vcpus", required_argument, 0, 'c'},
-        {"cmdline", required_argument, 0, 'C'}, {"module", required_argument, 0, 'M'},
-        {"verbose", no_argument, 0, 'v'},       {"stats", no_argument, 0, 's'},
-        {"privileged", no_argument, 0, 'P'},    {"help", no_argument, 0, 'h'},
+        {"memory", required_argument, 0, 'm'},
+        {"vcpus", required_argument, 0, 'c'},
+        {"cmdline", required_argument, 0, 'C'},
+        {"module", required_argument, 0, 'M'},
+        {"verbose", no_argument, 0, 'v'},
+        {"stats", no_argument, 0, 's'},
+        {"privileged", no_argument, 0, 'P'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     int c;
@@ -147,6 +153,7 @@ static struct domain *run_create(const struct run_opts *o, const struct pvh_buil
         .console_terminal = true,
         .name = base ? base + 1 : o->kernel,
         .ssidref = o->privileged ? XHV_SSIDREF_CONTROL : XHV_SSIDREF_DOMU,
+        .cdf_flags = XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap, /* a PVH domain */
     };
     struct domain *d = domain_create(0, &cfg, &kvm_accel_ops, &rc);
     if (!d) {

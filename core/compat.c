@@ -75,9 +75,9 @@ XLAT_TABLE(vcpu_set_singleshot_timer);
 /* clang-format on */
 
 const struct xlat_struct *const xlat_tables[] = {
-    &xlat_xen_add_to_physmap,        &xlat_xen_memory_map,          &xlat_xen_memory_reservation,
-    &xlat_vcpu_runstate_info,        &xlat_xen_platform_parameters, &xlat_sched_poll, &xlat_xen_add_to_physmap_batch, &xlat_xen_remove_from_physmap,
-    &xlat_vcpu_set_singleshot_timer,
+    &xlat_xen_add_to_physmap,       &xlat_xen_memory_map,          &xlat_xen_memory_reservation,
+    &xlat_vcpu_runstate_info,       &xlat_xen_platform_parameters, &xlat_sched_poll,
+    &xlat_xen_add_to_physmap_batch, &xlat_xen_remove_from_physmap, &xlat_vcpu_set_singleshot_timer,
 };
 const unsigned xlat_nr_tables = ARRAY_SIZE(xlat_tables);
 

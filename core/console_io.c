@@ -176,7 +176,9 @@ static void emit_line(struct domain *d)
 
     if (bucket_take(c, n)) {
         report_dropped(d);
-        if (!term_push(out, n))
+        if (!c->to_terminal) /* as Xen prints guest output in its own log: "(d2) ..." */
+            xhv_log(LOG_INFO, "(d%u) %.*s", d->domain_id, (int)(n ? n - 1 : 0), out);
+        else if (!term_push(out, n))
             c->dropped += c->line_len;
     } else {
         c->dropped += c->line_len;
@@ -205,7 +207,7 @@ void console_write(struct domain *d, const char *buf, size_t len)
 
     pthread_mutex_lock(&c->lock);
     ring_put(c, buf, len);
-    for (size_t i = 0; c->to_terminal && i < len; i++) {
+    for (size_t i = 0; i < len; i++) {
         if (buf[i] != '\n')
             c->line[c->line_len++] = buf[i];
         if (buf[i] == '\n' || c->line_len == sizeof(c->line))

@@ -30,7 +30,7 @@
 #define XHV_LOW_RAM_END 0xf0000000ULL
 
 #define XHV_MAX_VCPUS 128
-#define XHV_MAX_DOMAINS 1024 /* live domains at most (the domain limit) */
+#define XHV_MAX_DOMAINS 1024                 /* live domains at most (the domain limit) */
 #define XHV_DOMID_LIMIT DOMID_FIRST_RESERVED /* domain_table is indexed by domid */
 #define NR_DOMAIN_WATCHDOG_TIMERS 2
 
@@ -75,7 +75,7 @@ struct p2m_extent {
     uint64_t memfd_off; /* byte offset of gfn's page in the domain memfd (or mem's) */
     enum p2m_type type;
     struct guest_mem *mem; /* p2m_foreign: the other domain's memory (a reference) */
-    int slot; /* backend memory slot id */
+    int slot;              /* backend memory slot id */
 };
 
 /* A run of free pages in the memfd's RAM area (page numbers). */
@@ -89,12 +89,12 @@ struct page_run {
  * memory only once touched, and freed pages are punched out.
  */
 struct physmap {
-    struct guest_mem *mem;  /* our backing (memfd and base below are its fd and base) */
+    struct guest_mem *mem; /* our backing (memfd and base below are its fd and base) */
     int memfd;
-    uint8_t *base;          /* host mapping of the whole memfd */
-    uint64_t memfd_size;    /* bytes */
-    uint64_t ram_pages;     /* RAM pages at creation (0 for toolstack-built domains) */
-    uint64_t reserve_pages; /* size of the RAM area */
+    uint8_t *base;              /* host mapping of the whole memfd */
+    uint64_t memfd_size;        /* bytes */
+    uint64_t ram_pages;         /* RAM pages at creation (0 for toolstack-built domains) */
+    uint64_t reserve_pages;     /* size of the RAM area */
     struct page_run *free_runs; /* sorted, coalesced */
     unsigned nr_free, cap_free;
     struct p2m_extent *ext; /* sorted by gfn, non-overlapping */
@@ -202,7 +202,7 @@ struct vcpu {
     uint64_t ctl_size, ctl_base;
     /* pinning (XEN_DOMCTL_setvcpuaffinity): applied to the vCPU thread */
     cpu_set_t affinity;
-    bool parked;           /* the vCPU thread is waiting while the domain is paused */
+    bool parked; /* the vCPU thread is waiting while the domain is paused */
     /* host-side cost accounting, on when d->stats is set */
     uint64_t exit_start_ns;
     unsigned exit_kind;
@@ -232,9 +232,9 @@ struct console {
 };
 
 struct domain_config {
-    uint64_t mem_bytes;      /* RAM at creation; 0 = none yet (the toolstack populates) */
-    uint32_t ssidref;        /* XSM label: XHV_SSIDREF_CONTROL makes a privileged domain */
-    uint32_t cdf_flags;      /* XEN_DOMCTL_CDF_* */
+    uint64_t mem_bytes; /* RAM at creation; 0 = none yet (the toolstack populates) */
+    uint32_t ssidref;   /* XSM label: XHV_SSIDREF_CONTROL makes a privileged domain */
+    uint32_t cdf_flags; /* XEN_DOMCTL_CDF_* */
     uint32_t max_evtchn_port;
     int32_t max_grant_frames, max_maptrack_frames;
     unsigned max_vcpus;
@@ -270,13 +270,13 @@ struct domain {
     struct physmap p2m;
     uint64_t tot_pages, max_pages;
     bool privileged;
-    bool is_control;         /* domain 0: the host-side toolstack, no VM, no vCPUs */
+    bool is_control; /* domain 0: the host-side toolstack, no VM, no vCPUs */
     uint32_t ssidref, cdf_flags, max_evtchn_port;
     int32_t max_grant_frames, max_maptrack_frames;
-    xen_domain_handle_t handle;  /* XEN_DOMCTL_setdomainhandle */
-    int32_t time_offset;     /* XEN_DOMCTL_settimeoffset, seconds */
-    unsigned pause_count;    /* controller pauses (a new domain starts with 1), under lock */
-    bool started;            /* vCPU threads launched (first unpause) */
+    xen_domain_handle_t handle; /* XEN_DOMCTL_setdomainhandle */
+    int32_t time_offset;        /* XEN_DOMCTL_settimeoffset, seconds */
+    unsigned pause_count;       /* controller pauses (a new domain starts with 1), under lock */
+    bool started;               /* vCPU threads launched (first unpause) */
     uint64_t watchdog[NR_DOMAIN_WATCHDOG_TIMERS]; /* SCHEDOP_watchdog deadlines */
 
     /* shutdown state */

@@ -73,7 +73,7 @@ static int runs_insert(struct physmap *p, unsigned i, uint64_t pg, uint64_t nr)
         p->cap_free = cap;
     }
     memmove(&p->free_runs[i + 1], &p->free_runs[i], (p->nr_free - i) * sizeof(*p->free_runs));
-    p->free_runs[i] = (struct page_run){ pg, nr };
+    p->free_runs[i] = (struct page_run){pg, nr};
     p->nr_free++;
     return 0;
 }
@@ -179,8 +179,8 @@ static unsigned ext_search(const struct physmap *p, uint64_t gfn)
 
 /* Add a new extent (already known not to overlap), with its own backend slot; an extent of
  * another domain's memory takes a reference on it. */
-static int ext_add_mem(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off,
-                       enum p2m_type t, struct guest_mem *mem)
+static int ext_add_mem(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, enum p2m_type t,
+                       struct guest_mem *mem)
 {
     struct physmap *p = &d->p2m;
     struct p2m_extent e = {.gfn = gfn, .nr = nr, .memfd_off = off, .type = t, .mem = mem};
@@ -242,8 +242,7 @@ static int ext_cut(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed)
         int rc = ext_add_mem(d, old.gfn, cut_lo - old.gfn, old.memfd_off, old.type, old.mem);
         if (rc == 0)
             rc = ext_add_mem(d, cut_hi, oend - cut_hi,
-                             old.memfd_off + ((cut_hi - old.gfn) << PAGE_SHIFT), old.type,
-                             old.mem);
+                             old.memfd_off + ((cut_hi - old.gfn) << PAGE_SHIFT), old.type, old.mem);
         guest_mem_put(old.mem); /* the remnants took their own references */
         if (rc)
             return rc;

@@ -174,8 +174,7 @@ static void vcpu_apply_affinity(struct vcpu *v)
 {
     if (CPU_COUNT(&v->affinity) &&
         pthread_setaffinity_np(pthread_self(), sizeof(v->affinity), &v->affinity) != 0)
-        xhv_log(LOG_WARN, "d%uv%u: cannot pin the vCPU thread", v->domain->domain_id,
-                v->vcpu_id);
+        xhv_log(LOG_WARN, "d%uv%u: cannot pin the vCPU thread", v->domain->domain_id, v->vcpu_id);
 }
 
 int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set)
@@ -188,8 +187,7 @@ int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set)
         return -XEN_EINVAL;
     pthread_mutex_lock(&v->domain->lock);
     v->affinity = use;
-    if (v->thread_started &&
-        pthread_setaffinity_np(v->thread, sizeof(use), &use) != 0) {
+    if (v->thread_started && pthread_setaffinity_np(v->thread, sizeof(use), &use) != 0) {
         pthread_mutex_unlock(&v->domain->lock);
         return -XEN_EINVAL;
     }
