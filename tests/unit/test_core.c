@@ -221,3 +221,22 @@ TEST(physmap_foreign_outlives_source)
     CHECK_EQ(freed, 0); /* not dst's RAM: nothing of dst's is freed */
     domain_destroy(dst);
 }
+
+/* The live-domain limit answers with an error, and frees up again. */
+TEST(domain_limit_enospc)
+{
+    static struct domain *ds[XHV_MAX_DOMAINS + 1];
+    struct domain_config cfg = {.mem_bytes = 0, .max_vcpus = 1};
+    unsigned n = 0;
+    int rc = 0;
+    while (n <= XHV_MAX_DOMAINS && (ds[n] = domain_create(0, &cfg, &counting_ops, &rc)))
+        n++;
+    CHECK_EQ(rc, -XEN_ENOSPC);
+    CHECK(n > XHV_MAX_DOMAINS - 8 && n <= XHV_MAX_DOMAINS); /* other tests' domains may live */
+    while (n)
+        domain_destroy(ds[--n]);
+    ds[0] = domain_create(0, &cfg, &counting_ops, &rc);
+    CHECK(ds[0] != NULL);
+    if (ds[0])
+        domain_destroy(ds[0]);
+}
