@@ -167,10 +167,21 @@ struct domain *rcu_lock_domain_by_id(domid_t id)
     return d;
 }
 
+/* The control domain has no VM, RAM or shared_info: operations aimed at it (DOMID_SELF from
+ * a tool, or domid 0) find no domain, so no handler touches state it does not have. */
 struct domain *rcu_lock_domain_by_any_id(struct vcpu *v, domid_t id)
 {
-    if (id != DOMID_SELF)
-        return rcu_lock_domain_by_id(id);
+    struct domain *d;
+    if (id != DOMID_SELF) {
+        d = rcu_lock_domain_by_id(id);
+        if (d && d->is_control) {
+            rcu_unlock_domain(d);
+            d = NULL;
+        }
+        return d;
+    }
+    if (v->domain->is_control)
+        return NULL;
     domain_get(v->domain);
     return v->domain;
 }

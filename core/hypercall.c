@@ -94,8 +94,29 @@ long hypercall_unimplemented_subop(struct vcpu *v, unsigned nr, unsigned long su
     return -XEN_ENOSYS;
 }
 
+/* What a tool connection (a dom0 vCPU with no VM behind it) may call. */
+static bool ctl_allowed(uint64_t nr)
+{
+    switch (nr) {
+    case __HYPERVISOR_xen_version:
+    case __HYPERVISOR_console_io:
+    case __HYPERVISOR_memory_op: /* on other domains: DOMID_SELF finds none */
+    case __HYPERVISOR_hvm_op:
+    case __HYPERVISOR_sched_op: /* remote_shutdown and yield only (do_sched_op) */
+    case __HYPERVISOR_domctl:
+    case __HYPERVISOR_sysctl:
+        return true;
+    default:
+        return false;
+    }
+}
+
 long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t args[5])
 {
+    if (v->ctl_buf && !ctl_allowed(nr)) {
+        log_unimplemented(v, nr);
+        return -XEN_ENOSYS;
+    }
     if (nr >= NR_HYPERCALLS || !hypercall_table[nr].fn) {
         log_unimplemented(v, nr);
         return -XEN_ENOSYS;

@@ -458,8 +458,11 @@ int physmap_init(struct domain *d, uint64_t ram_bytes)
     if (!p->mem)
         goto fail;
     p->mem->fd = -1, p->mem->refs = 1;
-    p->memfd = p->mem->fd = memfd_create(name, MFD_CLOEXEC);
+    p->memfd = p->mem->fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (p->memfd < 0 || ftruncate(p->memfd, (off_t)p->memfd_size) < 0)
+        goto fail;
+    /* Tools get this fd for foreign mappings: none of them may shrink it under our mapping. */
+    if (fcntl(p->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
         goto fail;
     p->base =
         mmap(NULL, p->memfd_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, p->memfd, 0);

@@ -288,6 +288,9 @@ long do_sched_op(struct vcpu *v, const uint64_t args[5])
     int cmd = (int)args[0]; /* Xen: int cmd */
     uint64_t arg = args[1];
 
+    /* A tool connection has no vCPU to block, shut down or watch: only the remote ops. */
+    if (v->domain->is_control && cmd != SCHEDOP_yield && cmd != SCHEDOP_remote_shutdown)
+        return -XEN_EINVAL;
     switch (cmd) {
     case SCHEDOP_yield:
         sched_yield();
