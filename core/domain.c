@@ -288,6 +288,8 @@ void domain_shutdown(struct domain *d, unsigned reason)
         d->shutdown_code = (int)reason;
     bool first = !d->is_shutting_down;
     d->is_shutting_down = true;
+    if (!d->started) /* never unpaused: no vCPU thread will report stopping */
+        d->is_shut_down = true;
     pthread_cond_broadcast(&d->shutdown_cond);
     pthread_mutex_unlock(&d->lock);
     if (first) {

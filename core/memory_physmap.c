@@ -18,7 +18,9 @@ static int add_foreign_one(struct vcpu *v, struct domain *t, domid_t fdomid, uin
     struct domain *f = rcu_lock_domain_by_id(fdomid);
     if (!f)
         return -XEN_ESRCH;
-    rc = xsm_target(v, f);
+    /* xsm_map_gmfn_foreign(XSM_TARGET, t, f): the domain receiving the mapping must be
+     * privileged over the foreign one, not just the caller. */
+    rc = xsm_default_action(XSM_TARGET, t, f);
     if (rc == 0) {
         pthread_mutex_lock(&t->memop_lock);
         rc = p2m_remove(t, gpfn, 1, &freed);

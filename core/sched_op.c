@@ -223,7 +223,9 @@ static long sched_remote_shutdown(struct vcpu *v, uint64_t arg)
     if (!t)
         return -XEN_ESRCH;
     long rc = -XEN_EPERM;
-    if (v->domain->privileged) {
+    if (t->is_control) /* domain 0 is the host side: it never shuts down from a hypercall */
+        rc = -XEN_EINVAL;
+    else if (v->domain->privileged) {
         domain_shutdown(t, (uint8_t)s.reason);
         rc = 0;
     }

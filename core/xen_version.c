@@ -157,8 +157,6 @@ static long xenver_build_id(struct vcpu *v, uint64_t arg)
 /* Strings (extraversion, capabilities, changeset) and guest_handle: whole arrays. */
 static long xenver_simple(struct vcpu *v, unsigned cmd, uint64_t arg)
 {
-    static const uint8_t handle[sizeof(xen_domain_handle_t)]; /* TODO: domain UUID */
-
     switch (cmd) {
     case XENVER_extraversion:
         return copy_string_out(v, arg, XHV_EXTRAVERSION, sizeof(xen_extraversion_t));
@@ -167,7 +165,8 @@ static long xenver_simple(struct vcpu *v, unsigned cmd, uint64_t arg)
     case XENVER_changeset:
         return copy_string_out(v, arg, XHV_CHANGESET, sizeof(xen_changeset_info_t));
     default: /* XENVER_guest_handle */
-        return copy_to_guest(v, arg, handle, sizeof(handle)) ? -XEN_EFAULT : 0;
+        return copy_to_guest(v, arg, v->domain->handle, sizeof(v->domain->handle)) ? -XEN_EFAULT
+                                                                                   : 0;
     }
 }
 

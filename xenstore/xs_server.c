@@ -76,14 +76,17 @@ static int flush_some(struct xs_conn *c)
     return c->broken ? -1 : 1;
 }
 
-/* Blocking flush: wait for the peer while its socket buffer is full. */
+/* Flush, waiting for the peer while its socket buffer is full -- but never for long: a client
+ * that stops reading its replies is dropped rather than stalling the daemon's only thread. */
+#define XS_FLUSH_TIMEOUT_MS 1000
 static int flush_all(struct xs_conn *c)
 {
     int rc;
 
     while ((rc = flush_some(c)) == 0) {
         struct pollfd p = {.fd = c->fd, .events = POLLOUT};
-        if (poll(&p, 1, -1) < 0 && errno != EINTR)
+        int n = poll(&p, 1, XS_FLUSH_TIMEOUT_MS);
+        if (n == 0 || (n < 0 && errno != EINTR))
             return -1;
     }
     return rc < 0 ? -1 : 0;
