@@ -19,7 +19,7 @@
 static const struct xhv_cmd cmds[] = {
     {"run", cmd_run,
      "run [--memory MiB] [--vcpus N] [--cmdline S] [--module FILE] [-v] [--stats] "
-      "[--privileged] KERNEL",
+     "[--privileged] KERNEL",
      "boot one PVH domain in this process until it shuts down (no daemon)"},
     {"create", cmd_create, "create CFG [-c] [-p] [-q] [KEY=VALUE ...]",
      "create a domain from an xl.cfg file through xhvd (-c: follow its console, -p: paused)"},
@@ -201,8 +201,8 @@ char *xl_domid_to_name(struct xl_ctx *ctx, uint32_t domid)
     return n ? n : domid == 0 ? strdup("Domain-0") : NULL;
 }
 
-/* libxl_name_to_domid(): look at every live domain's name. */
-int xl_name_to_domid(struct xl_ctx *ctx, const char *name, uint32_t *domid)
+/* libxl_name_to_domid(): look at every live domain's name (O(domains) store reads). */
+static int name_scan(struct xl_ctx *ctx, const char *name, uint32_t *domid)
 {
     xc_domaininfo_t info[64];
     uint32_t first = 0;
@@ -220,6 +220,71 @@ int xl_name_to_domid(struct xl_ctx *ctx, const char *name, uint32_t *domid)
         first = info[n - 1].domain + 1u;
     }
     return -1;
+}
+
+/*
+ * xhv's name index, /xhv/names/<name> = domid, kept by xhv's builder, rename and destroy so
+ * that name checks do not read every domain's name (libxl's way, which makes creation
+ * O(domains)). An entry counts only if that domain exists and still has that name. Names
+ * with characters a xenstore path cannot hold are not indexed.
+ */
+static bool name_indexable(const char *name)
+{
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_@") ==
+           strlen(name);
+}
+
+static int index_lookup(struct xl_ctx *ctx, const char *name, uint32_t *domid)
+{
+    char path[128], *v, *dn, *end;
+    unsigned len;
+    xc_domaininfo_t info;
+    bool hit = false;
+    snprintf(path, sizeof(path), "/xhv/names/%s", name);
+    if (!ctx->xsh || !(v = xs_read(ctx->xsh, XBT_NULL, path, &len)))
+        return -1;
+    unsigned long id = strtoul(v, &end, 10);
+    if (*v && !*end && id < DOMID_FIRST_RESERVED && (dn = xl_domid_to_name(ctx, (uint32_t)id))) {
+        hit = !strcmp(dn, name) && xc_domain_getinfo_single(ctx->xch, (uint32_t)id, &info) == 0;
+        free(dn);
+    }
+    free(v);
+    if (hit)
+        *domid = (uint32_t)id;
+    return hit ? 0 : -1;
+}
+
+void xl_name_index_set(struct xl_ctx *ctx, const char *name, uint32_t domid)
+{
+    char path[128], v[16];
+    if (!ctx->xsh || !name_indexable(name))
+        return;
+    snprintf(path, sizeof(path), "/xhv/names/%s", name);
+    snprintf(v, sizeof(v), "%u", domid);
+    xs_write(ctx->xsh, XBT_NULL, path, v, (unsigned)strlen(v));
+}
+
+/* Remove name's entry if it is domid's. */
+static void index_clear(struct xl_ctx *ctx, const char *name, uint32_t domid)
+{
+    char path[128], *v;
+    unsigned len;
+    if (!ctx->xsh || !name_indexable(name))
+        return;
+    snprintf(path, sizeof(path), "/xhv/names/%s", name);
+    if ((v = xs_read(ctx->xsh, XBT_NULL, path, &len)) && strtoul(v, NULL, 10) == domid)
+        xs_rm(ctx->xsh, XBT_NULL, path);
+    free(v);
+}
+
+int xl_name_to_domid(struct xl_ctx *ctx, const char *name, uint32_t *domid)
+{
+    return index_lookup(ctx, name, domid) == 0 ? 0 : name_scan(ctx, name, domid);
+}
+
+int xl_name_in_use(struct xl_ctx *ctx, const char *name, uint32_t *domid)
+{
+    return name_indexable(name) ? index_lookup(ctx, name, domid) : name_scan(ctx, name, domid);
 }
 
 int xl_find_domain(struct xl_ctx *ctx, const char *dom, uint32_t *domid)
@@ -276,13 +341,20 @@ int xl_domain_rename(struct xl_ctx *ctx, uint32_t domid, const char *name)
         errno = ENOTCONN;
         return -1;
     }
-    if (xl_name_to_domid(ctx, name, &other) == 0) {
+    if (xl_name_in_use(ctx, name, &other) == 0) {
         errno = other == domid ? 0 : EEXIST;
         return other == domid ? 0 : -1;
     }
+    char *old = xl_domid_to_name(ctx, domid);
     snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
-    if (!xs_write_str(ctx, path, name))
+    if (!xs_write_str(ctx, path, name)) {
+        free(old);
         return -1;
+    }
+    if (old)
+        index_clear(ctx, old, domid);
+    free(old);
+    xl_name_index_set(ctx, name, domid);
     if ((vm = xs_read_str(ctx, "/local/domain/%u/%s", domid, "vm"))) {
         snprintf(path, sizeof(path), "%s/name", vm);
         xs_write_str(ctx, path, name);
@@ -297,6 +369,10 @@ void xl_domain_forget(struct xl_ctx *ctx, uint32_t domid)
     char *vm;
     if (!ctx->xsh)
         return;
+    if ((vm = xs_read_str(ctx, "/local/domain/%u/%s", domid, "name"))) {
+        index_clear(ctx, vm, domid);
+        free(vm);
+    }
     if ((vm = xs_read_str(ctx, "/local/domain/%u/%s", domid, "vm"))) {
         if (!strncmp(vm, "/vm/", 4) && !strchr(vm + 4, '/'))
             xs_rm(ctx->xsh, XBT_NULL, vm);
