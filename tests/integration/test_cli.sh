@@ -236,7 +236,10 @@ expect destroy-dom0 1 "control domain"
 x create $cfgs/crash_destroy.cfg
 if [ "$st" = 0 ] && wait_until '! timeout 5 '"$xhv"' --socket '"$sock"' domid crash-destroy' 100; then ok on-crash-destroy; else ko on-crash-destroy "crash-destroy still exists"; fi
 x create $cfgs/crash_restart.cfg
-id1=$(domid_of crash-restart)
+cst=$st id1=
+# The guest crashes at once and the monitor restarts it: the name may be briefly absent.
+wait_until 'id1=$(domid_of crash-restart); [ -n "$id1" ]' 150
+st=$cst
 if [ "$st" = 0 ] && [ -n "$id1" ] &&
     wait_until 'i=$(domid_of crash-restart); [ -n "$i" ] && [ "$i" != "'"$id1"'" ]' 150; then
     ok on-crash-restart
