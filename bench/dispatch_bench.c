@@ -52,9 +52,12 @@ int main(int argc, char **argv)
     struct domain_config cfg = {.mem_bytes = 4 << 20, .max_vcpus = 1, .name = "bench"};
     int rc;
     xhv_log_level = -1;
+    physmap_reserve_bytes = 64 << 20; /* valgrind cannot map 64 GiB of address space */
     struct domain *d = domain_create(0, &cfg, &null_ops, &rc);
-    if (!d)
+    if (!d) {
+        fprintf(stderr, "dispatch-bench: cannot create a domain (%d)\n", rc);
         return 1;
+    }
     if (!strcmp(only, "hcall") || !*only)
         printf("dispatch-bench: null_hypercall %.1f ns/exit (host, no KVM)\n",
                run(d->vcpu[0], true, n));

@@ -116,6 +116,8 @@ enum {
     XHV_NR_OWNED = XHV_PG_SPECIAL0 + X86_HVM_NR_SPECIAL_PAGES
 };
 
+/* Address space each domain reserves for RAM it may be given (default 64 GiB, sparse). */
+extern uint64_t physmap_reserve_bytes;
 int physmap_init(struct domain *d, uint64_t ram_bytes);
 void physmap_destroy(struct domain *d);
 /* 0 and *e filled if gfn is mapped, -XEN_EFAULT if it is a hole. */

@@ -60,7 +60,8 @@ static void slot_free(struct physmap *p, int slot)
 
 #define RAM_AREA_PG XHV_NR_OWNED /* first memfd page of the RAM area */
 /* Address space reserved per domain for RAM: sparse, so it costs nothing until used. */
-#define DEFAULT_RESERVE_PAGES ((64ull << 30) >> PAGE_SHIFT)
+uint64_t physmap_reserve_bytes = 64ull << 30;
+#define DEFAULT_RESERVE_PAGES (physmap_reserve_bytes >> PAGE_SHIFT)
 
 static int runs_insert(struct physmap *p, unsigned i, uint64_t pg, uint64_t nr)
 {
