@@ -85,11 +85,17 @@ static int create(struct build *b)
         .arch.emulation_flags = XEN_X86_EMU_LAPIC,
     };
     memcpy(cd.handle, b->c->uuid, sizeof(cd.handle));
-    if (xc_physinfo(b->ctx->xch, &pi) == 0) /* max_grant_version as libxl picks it */
-        cd.grant_opts =
-            XEN_DOMCTL_GRANT_version(pi.capabilities & XEN_SYSCTL_PHYSCAP_gnttab_v2   ? 2
-                                     : pi.capabilities & XEN_SYSCTL_PHYSCAP_gnttab_v1 ? 1
-                                                                                      : 0);
+    if (xc_physinfo(b->ctx->xch, &pi) < 0)
+        return fail(b, "cannot get host information: %s", strerror(errno));
+    /* xl's freemem(): the memory must be free before the domain is made */
+    if ((b->c->memory_mib << (20 - PAGE_SHIFT)) > pi.free_pages)
+        return fail(b, "not enough free memory for %llu MiB: xhvd has %llu MiB free",
+                    (unsigned long long)b->c->memory_mib,
+                    (unsigned long long)pi.free_pages >> (20 - PAGE_SHIFT));
+    cd.grant_opts = /* max_grant_version as libxl picks it */
+        XEN_DOMCTL_GRANT_version(pi.capabilities & XEN_SYSCTL_PHYSCAP_gnttab_v2   ? 2
+                                 : pi.capabilities & XEN_SYSCTL_PHYSCAP_gnttab_v1 ? 1
+                                                                                  : 0);
     b->domid = 0; /* the hypervisor picks the id */
     if (xc_domain_create(b->ctx->xch, &b->domid, &cd) < 0)
         return fail(b, "cannot create the domain: %s%s", strerror(errno),

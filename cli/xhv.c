@@ -21,7 +21,7 @@ static const struct xhv_cmd cmds[] = {
      "run [--memory MiB] [--vcpus N] [--cmdline S] [--module FILE] [-v] [--stats] "
      "[--privileged] KERNEL",
      "boot one PVH domain in this process until it shuts down (no daemon)"},
-    {"create", cmd_create, "create CFG [-c] [-p] [-q] [KEY=VALUE ...]",
+    {"create", cmd_create, "create CFG [-c] [-p] [-q] [-e] [-n] [KEY=VALUE ...]",
      "create a domain from an xl.cfg file through xhvd (-c: follow its console, -p: paused)"},
     {"list", cmd_list, "list [-l|--long] [--json] [DOM ...]",
      "list domains (-l / --json: config and state as JSON)"},
@@ -31,7 +31,8 @@ static const struct xhv_cmd cmds[] = {
     {"reboot", cmd_reboot, "reboot [-w] DOM", "ask a domain to reboot (-w: wait)"},
     {"pause", cmd_pause, "pause DOM", "pause a domain"},
     {"unpause", cmd_unpause, "unpause DOM", "unpause a paused domain"},
-    {"console", cmd_console, "console DOM", "print a domain's console until it goes away"},
+    {"console", cmd_console, "console DOM",
+     "print a domain's console until it shuts down or goes away"},
     {"dmesg", cmd_dmesg, "dmesg [-c]", "print xhvd's log (-c: and clear it)"},
     {"info", cmd_info, "info [FIELD]", "print host and hypervisor information"},
     {"vcpu-list", cmd_vcpu_list, "vcpu-list [DOM ...]", "list the vCPUs of domains"},

@@ -162,8 +162,12 @@ x create $cfgs/hello.cfg 'name="nokernel"' 'kernel="/nonexistent/k.elf"'
 expect missing-kernel 1 "cannot read kernel /nonexistent/k.elf"
 x create $cfgs/hello.cfg 'name="notelf"' "kernel=\"$cfgs/hello.cfg\""
 expect kernel-not-elf 1 "hello.cfg: not an ELF"
+x create $cfgs/hello.cfg 'name="huge"' 'memory=1048576'
+expect not-enough-memory 1 "not enough free memory for 1048576 MiB"
+x create $cfgs/hello.cfg 'name="tiny"' 'memory=1'
+expect kernel-too-big 1 "image does not fit in memory"
 x list
-if grep -Eq '^(nokernel|notelf) ' <<<"$out"; then ko failed-create-leaves-nothing "a failed domain is listed"; else ok failed-create-leaves-nothing; fi
+if grep -Eq '^(nokernel|notelf|huge|tiny) ' <<<"$out"; then ko failed-create-leaves-nothing "a failed domain is listed"; else ok failed-create-leaves-nothing; fi
 
 x create $cfgs/hello.cfg 'name="hello-a"'
 expect duplicate-name 1 "domain name 'hello-a' is already in use"
@@ -303,10 +307,18 @@ else
     ko create-destroy-200 "cycle $i failed=$bad or usage grew"
 fi
 
-# The daemon goes away: every monitor exits.
+monitors() { # any process (a monitor) started with our socket?
+    local f
+    for f in /proc/[0-9]*/cmdline; do
+        tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "--socket $sock " && return 0
+    done
+    return 1
+}
+# The daemon goes away: every monitor exits (one watches a paused domain now).
+x create -q -p $cfgs/hello.cfg 'name="watched"'
+wait_until monitors 50 && ok monitor-running || ko monitor-running "no monitor process found"
 kill "$dpid"
 wait "$dpid" 2>/dev/null
 dpid=
-monitors() { pgrep -f -- "--socket $sock" >/dev/null; }
 if wait_until '! monitors' 100; then ok monitors-exit; else ko monitors-exit "monitors still running"; fi
 finish
