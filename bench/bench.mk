@@ -6,3 +6,11 @@ $(O)/dispatch_bench: $(BENCH_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
 
 bench: $(O)/xhv $(O)/dispatch_bench guests
 	bench/run_bench.sh $(O)
+
+# Baseline for the domain benchmark: a raw KVM VM create -> run -> destroy (no xhv code).
+$(O)/rawvm_bench: bench/rawvm_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $< -o $@
+
+bench-domains: $(O)/xhv $(O)/xhvd $(O)/rawvm_bench guests
+	bench/bench_domains.sh $(O)

@@ -1,4 +1,5 @@
 /* memory_op.c: memory_op (12) as Xen 4.17's do_memory_op(), and the shared_info mapping. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -310,26 +311,98 @@ static long memop_domain_query(struct vcpu *v, unsigned op, uint64_t arg)
 }
 
 /* arch_memory_op() XENMEM_memory_map: the caller's own map, nr_entries = min(cap, n). */
-static long memop_memory_map(struct vcpu *v, uint64_t arg)
+static long memory_map_copy_out(struct vcpu *v, struct domain *d, struct xen_memory_map *map)
 {
-    struct domain *d = v->domain;
-    struct xen_memory_map map;
-
-    if (copy_struct_from_guest(v, &map, arg, &xlat_xen_memory_map))
-        return -XEN_EFAULT;
     if (!d->memmap || !d->nr_memmap) /* "backwards compatibility": no map set */
         return -XEN_ENOSYS;
-    if (map.nr_entries > d->nr_memmap)
-        map.nr_entries = d->nr_memmap;
-    uint64_t buf = guest_handle_addr(map.buffer);
-    for (unsigned i = 0; i < map.nr_entries; i++) {
+    if (map->nr_entries > d->nr_memmap)
+        map->nr_entries = d->nr_memmap;
+    uint64_t buf = guest_handle_addr(map->buffer);
+    for (unsigned i = 0; i < map->nr_entries; i++) {
         const struct hvm_memmap_table_entry *m = &d->memmap[i];
         struct e820entry e = {m->addr, m->size, m->type};
         uint64_t at = buf + (uint64_t)i * sizeof(e);
         if (copy_to_guest(v, v->hcall_compat ? (uint32_t)at : at, &e, sizeof(e)))
             return -XEN_EFAULT;
     }
+    return 0;
+}
+
+static long memop_memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct domain *d = v->domain;
+    struct xen_memory_map map;
+    long rc;
+
+    if (copy_struct_from_guest(v, &map, arg, &xlat_xen_memory_map))
+        return -XEN_EFAULT;
+    pthread_mutex_lock(&d->memop_lock); /* against XENMEM_set_memory_map replacing it */
+    rc = memory_map_copy_out(v, d, &map);
+    pthread_mutex_unlock(&d->memop_lock);
+    if (rc)
+        return rc;
     return copy_struct_to_guest(v, arg, &map, &xlat_xen_memory_map) ? -XEN_EFAULT : 0;
+}
+
+/* xen_foreign_memory_map in the caller's layout (it nests xen_memory_map). */
+static int foreign_memory_map_in(struct vcpu *v, uint64_t arg, struct xen_foreign_memory_map *f)
+{
+    if (!v->hcall_compat)
+        return copy_from_guest(v, f, arg, sizeof(*f));
+    memset(f, 0, sizeof(*f));
+    if (copy_from_guest(v, &f->domid, arg + COMPAT_xen_foreign_memory_map__domid_OFF,
+                        sizeof(f->domid)))
+        return -XEN_EFAULT;
+    return copy_struct_from_guest(v, &f->map, arg + COMPAT_xen_foreign_memory_map__map_OFF,
+                                  &xlat_xen_memory_map);
+}
+
+/* Read nr packed e820 records into a new memmap array. */
+static int memory_map_copy_in(struct vcpu *v, const struct xen_memory_map *map,
+                              struct hvm_memmap_table_entry **out)
+{
+    struct hvm_memmap_table_entry *m = calloc(map->nr_entries ? map->nr_entries : 1, sizeof(*m));
+    uint64_t buf = guest_handle_addr(map->buffer);
+    if (!m)
+        return -XEN_ENOMEM;
+    for (unsigned i = 0; i < map->nr_entries; i++) {
+        struct e820entry e;
+        if (copy_from_guest(v, &e, buf + (uint64_t)i * sizeof(e), sizeof(e))) {
+            free(m);
+            return -XEN_EFAULT;
+        }
+        m[i] = (struct hvm_memmap_table_entry){.addr = e.addr, .size = e.size, .type = e.type};
+    }
+    *out = m;
+    return 0;
+}
+
+/* XENMEM_set_memory_map (arch_memory_op): the toolstack sets a domain's E820, at most E820MAX
+ * entries; XSM_TARGET (xsm_domain_memory_map). */
+#define E820MAX 1024
+static long memop_set_memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct xen_foreign_memory_map f;
+    struct hvm_memmap_table_entry *m = NULL;
+    if (foreign_memory_map_in(v, arg, &f))
+        return -XEN_EFAULT;
+    if (f.map.nr_entries > E820MAX)
+        return -XEN_EINVAL;
+    struct domain *t = rcu_lock_domain_by_any_id(v, f.domid);
+    if (!t)
+        return -XEN_ESRCH;
+    long rc = xsm_target(v, t);
+    if (rc == 0)
+        rc = memory_map_copy_in(v, &f.map, &m);
+    if (rc == 0) {
+        pthread_mutex_lock(&t->memop_lock);
+        free(t->memmap);
+        t->memmap = m;
+        t->nr_memmap = f.map.nr_entries;
+        pthread_mutex_unlock(&t->memop_lock);
+    }
+    rcu_unlock_domain(t);
+    return rc;
 }
 
 /* ---- add_to_physmap ---- */
@@ -434,6 +507,8 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
         return start ? -XEN_EINVAL : memop_domain_query(v, op, arg);
     case XENMEM_add_to_physmap:
         return memop_add_to_physmap(v, start, arg);
+    case XENMEM_set_memory_map:
+        return start ? -XEN_EINVAL : memop_set_memory_map(v, arg);
     case XENMEM_add_to_physmap_batch:
         return memop_add_to_physmap_batch(v, start, arg);
     case XENMEM_remove_from_physmap:

@@ -70,6 +70,12 @@ int main(void)
     FIELD(xen_remove_from_physmap, gpfn);
     END(xen_remove_from_physmap);
 
+    /* Not a table (it nests xen_memory_map): the handler reads its two parts. */
+    SIZE(xen_foreign_memory_map);
+    FIELD(xen_foreign_memory_map, domid);
+    FIELD(xen_foreign_memory_map, map);
+    END(xen_foreign_memory_map);
+
     SIZE(sched_poll);
     FIELD(sched_poll, ports);
     FIELD(sched_poll, nr_ports);

@@ -394,3 +394,37 @@ TEST(memop_decrease_shared_info_and_increase)
     }
     domain_destroy(d);
 }
+
+/* XENMEM_set_memory_map from the control domain, then the domU reads it back. */
+TEST(memop_set_memory_map_toolstack)
+{
+    struct domain *d = fake_domain(16, 1, false), *p = fake_domain(16, 1, true);
+    struct xen_foreign_memory_map f = {.domid = d->domain_id};
+    uint8_t rec[20];
+    uint64_t addr = 0x100000, size = 0x200000;
+    uint32_t type = 1;
+    memcpy(rec, &addr, 8), memcpy(rec + 8, &size, 8), memcpy(rec + 16, &type, 4);
+    gpa_write(p, 0x5000, rec, sizeof(rec));
+    f.map.nr_entries = 1;
+    set_xen_guest_handle(f.map.buffer, (void *)0x5000);
+    gpa_write(p, 0x4000, &f, sizeof(f));
+    CHECK_EQ(fake_hypercall(p->vcpu[0], 0, true, __HYPERVISOR_memory_op, XENMEM_set_memory_map,
+                            0x4000, 0, 0, 0),
+             0);
+    CHECK_EQ(d->nr_memmap, 1);
+    CHECK(d->memmap && d->memmap[0].addr == addr && d->memmap[0].size == size);
+    /* a domU may not set another domain's map; too many entries -EINVAL */
+    gpa_write(d, 0x4000, &f, sizeof(f));
+    f.domid = p->domain_id;
+    gpa_write(d, 0x4000, &f, sizeof(f));
+    CHECK_EQ(fake_hypercall(d->vcpu[0], 0, true, __HYPERVISOR_memory_op, XENMEM_set_memory_map,
+                            0x4000, 0, 0, 0),
+             -XEN_EPERM);
+    f.map.nr_entries = 1025;
+    gpa_write(p, 0x4000, &f, sizeof(f));
+    CHECK_EQ(fake_hypercall(p->vcpu[0], 0, true, __HYPERVISOR_memory_op, XENMEM_set_memory_map,
+                            0x4000, 0, 0, 0),
+             -XEN_EINVAL);
+    domain_destroy(d);
+    domain_destroy(p);
+}
