@@ -382,7 +382,10 @@ int physmap_populate(struct domain *d, uint64_t gfn, uint64_t nr)
     if (!range_ok(gfn, nr))
         return -XEN_EINVAL;
     pthread_mutex_lock(&p->lock);
-    rc = ext_reserve(p);
+    uint64_t avail = 0;
+    for (unsigned i = 0; i < p->nr_free; i++)
+        avail += p->free_runs[i].nr;
+    rc = avail < nr ? -XEN_ENOMEM : ext_reserve(p); /* fail before changing anything */
     if (rc == 0)
         rc = ext_cut(d, gfn, nr, NULL);
     while (rc == 0 && nr) {
