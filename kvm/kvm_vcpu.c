@@ -225,7 +225,7 @@ static void kvm_seg_to_xen(const struct kvm_segment *k, struct seg_init *x)
     x->ar = (uint16_t)((k->type & 0xf) | (k->s << 4) | (k->dpl << 5) | (k->present << 7) |
                        (k->avl << 8) | (k->l << 9) | (k->db << 10) | (k->g << 11));
     if (k->unusable)
-        x->ar &= (uint16_t)~(1u << 7);
+        x->ar &= (uint16_t) ~(1u << 7);
 }
 
 /* For XEN_DOMCTL_gethvmcontext: the vCPU is paused (or this is its own thread). */

@@ -4,7 +4,7 @@
 
 int main(void)
 {
-    struct sched_shutdown s = { .reason = SHUTDOWN_crash };
+    struct sched_shutdown s = {.reason = SHUTDOWN_crash};
 
     printf("idle: up, blocking\n");
     for (;;) {
