@@ -204,7 +204,8 @@ struct vcpu {
     uint64_t ctl_size, ctl_base;
     /* pinning (XEN_DOMCTL_setvcpuaffinity): applied to the vCPU thread */
     cpu_set_t affinity;
-    bool parked; /* the vCPU thread is waiting while the domain is paused */
+    bool parked;           /* the vCPU thread is waiting while the domain is paused */
+    uint8_t upcall_vector; /* HVMOP_set_evtchn_upcall_vector (0 = none) */
     /* host-side cost accounting, on when d->stats is set */
     uint64_t exit_start_ns;
     unsigned exit_kind;
@@ -280,6 +281,7 @@ struct domain {
     unsigned pause_count;       /* controller pauses (a new domain starts with 1), under lock */
     bool started;               /* vCPU threads launched (first unpause) */
     uint64_t watchdog[NR_DOMAIN_WATCHDOG_TIMERS]; /* SCHEDOP_watchdog deadlines */
+    struct evtchn_domain *evtchn;                 /* event channels (core/event_channel.c) */
 
     /* shutdown state */
     bool is_shutting_down, is_shut_down, is_dying;
@@ -395,6 +397,17 @@ void shared_info_update_wallclock(struct domain *d);
  * v has none (vcpu_id >= 32 and nothing registered). */
 uint8_t *vcpu_info_hva(struct vcpu *v);
 bool vm_assist_enabled(const struct domain *d, unsigned type);
+
+/* ---- event channels (core/event_channel.c) ---- */
+struct evtchn_domain;
+int evtchn_domain_init(struct domain *d);     /* from domain_create */
+void evtchn_domain_destroy(struct domain *d); /* from domain_destroy, vCPUs stopped */
+/* Raise VIRQ virq on v (per-vCPU virqs) or on the domain's vCPU 0 (global ones). */
+void send_guest_vcpu_virq(struct vcpu *v, unsigned virq);
+
+/* ---- upcalls (core/upcall.c) ---- */
+/* Set v's evtchn_upcall_pending; on 0 -> 1 deliver the upcall (vector or kick) and wake it. */
+void vcpu_mark_events_pending(struct vcpu *v);
 
 /* ---- console (core/console_io.c) ---- */
 void console_write(struct domain *d, const char *buf, size_t len);

@@ -67,6 +67,7 @@ static int vcpus_create(struct domain *d)
 
 static void domain_free(struct domain *d)
 {
+    evtchn_domain_destroy(d);
     for (unsigned i = 0; d->vcpu && i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpu[i];
         if (!v)
@@ -136,6 +137,8 @@ struct domain *domain_create(domid_t want, const struct domain_config *cfg,
         rc = physmap_init(d, cfg->mem_bytes);
     if (rc == 0)
         rc = vcpus_create(d);
+    if (rc == 0)
+        rc = evtchn_domain_init(d);
     if (rc == 0) {
         d->tot_pages = d->max_pages = d->p2m.ram_pages;
         domain_table[id] = d;

@@ -248,7 +248,15 @@ static long hvmop_set_evtchn_upcall_vector(struct vcpu *v, uint64_t arg)
         return -XEN_EINVAL;
     if (op.vcpu >= d->max_vcpus || !d->vcpu[op.vcpu])
         return -XEN_ENOENT;
-    return hypercall_unimplemented_subop(v, __HYPERVISOR_hvm_op, HVMOP_set_evtchn_upcall_vector);
+    struct vcpu *t = d->vcpu[op.vcpu];
+    __atomic_store_n(&t->upcall_vector, op.vector, __ATOMIC_RELAXED);
+    /* hvm_set_evtchn_upcall_vector(): raise it once now if events are already pending */
+    uint8_t *vi = vcpu_info_hva(t);
+    if (vi &&
+        __atomic_load_n(&vi[offsetof(struct vcpu_info, evtchn_upcall_pending)], __ATOMIC_SEQ_CST) &&
+        t->thread_started && d->accel_ops->vcpu_inject_irq)
+        d->accel_ops->vcpu_inject_irq(t, op.vector);
+    return 0;
 }
 _Static_assert(sizeof(struct xen_hvm_evtchn_upcall_vector) == 8, "same layout in both ABIs");
 

@@ -40,7 +40,7 @@ const struct hypercall_entry hypercall_table[NR_HYPERCALLS] = {
     HC(__HYPERVISOR_sched_op, do_sched_op, 2),
     HC(__HYPERVISOR_callback_op, NULL, 2),
     HC(__HYPERVISOR_xenoprof_op, NULL, 2),
-    HC(__HYPERVISOR_event_channel_op, NULL, 2),
+    HC(__HYPERVISOR_event_channel_op, do_event_channel_op, 2),
     HC(__HYPERVISOR_physdev_op, NULL, 2),
     HC(__HYPERVISOR_hvm_op, do_hvm_op, 2),
     HC(__HYPERVISOR_sysctl, do_sysctl, 1),

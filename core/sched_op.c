@@ -179,6 +179,10 @@ static long sched_block(struct vcpu *v)
 
     if (vi)
         __atomic_store_n(&vi[offsetof(struct vcpu_info, evtchn_upcall_mask)], 0, __ATOMIC_SEQ_CST);
+    /* local_events_need_delivery(): an upcall already pending ends the block at once */
+    if (vi &&
+        __atomic_load_n(&vi[offsetof(struct vcpu_info, evtchn_upcall_pending)], __ATOMIC_SEQ_CST))
+        return 0;
     vcpu_block_until(v, 0);
     return 0;
 }

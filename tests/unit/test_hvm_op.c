@@ -147,7 +147,7 @@ TEST(hvmop_set_evtchn_upcall_vector)
 {
     struct domain *d = fake_domain(16, 2, false);
     struct vcpu *v = d->vcpu[0];
-    /* set_evtchn_upcall_vector: Xen's checks, then not implemented until event channels */
+    /* set_evtchn_upcall_vector: Xen's checks, then the vector is recorded per vCPU */
     struct xen_hvm_evtchn_upcall_vector uv = {.vcpu = 1, .vector = 0x0f};
     gpa_write(d, ARG, &uv, sizeof(uv));
     CHECK_EQ(hc64(v, HO, HVMOP_set_evtchn_upcall_vector, ARG, 0), -XEN_EINVAL);
@@ -156,7 +156,9 @@ TEST(hvmop_set_evtchn_upcall_vector)
     CHECK_EQ(hc64(v, HO, HVMOP_set_evtchn_upcall_vector, ARG, 0), -XEN_ENOENT);
     uv.vcpu = 1;
     gpa_write(d, ARG, &uv, sizeof(uv));
-    CHECK_EQ(hc32(v, HO, HVMOP_set_evtchn_upcall_vector, ARG, 0), -XEN_ENOSYS);
+    CHECK_EQ(hc32(v, HO, HVMOP_set_evtchn_upcall_vector, ARG, 0), 0);
+    CHECK_EQ(d->vcpu[1]->upcall_vector, 0xf3);
+    CHECK_EQ(d->vcpu[0]->upcall_vector, 0);
     CHECK_EQ(hc32(v, HO, HVMOP_set_evtchn_upcall_vector, HOLE_GPA, 0), -XEN_EFAULT);
     domain_destroy(d);
 }
@@ -232,4 +234,27 @@ TEST(vm_assist_runstate_flag_only)
     CHECK_EQ(hc64(v, VA, 1ull << 32, 1ull << 32 | VMASST_TYPE_runstate_update_flag, 0), 0);
     domain_destroy(d);
     domain_destroy(e);
+}
+
+/* vcpu_mark_events_pending: 0 -> 1 injects the vCPU's upcall vector once; 1 -> 1 does not. */
+TEST(upcall_vector_injected_on_first_pending)
+{
+    struct domain *d = fake_domain(16, 1, false);
+    struct vcpu *v = d->vcpu[0];
+    struct fake_vcpu *f = v->accel;
+    struct xen_add_to_physmap x = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .gpfn = 0x300};
+    gpa_write(d, ARG, &x, sizeof(x));
+    CHECK_EQ(hc64(v, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, ARG, 0), 0);
+    v->upcall_vector = 0xf3;
+    v->thread_started = true; /* as if running: injection only targets started vCPUs */
+    vcpu_mark_events_pending(v);
+    vcpu_mark_events_pending(v);
+    v->thread_started = false;
+    CHECK_EQ(f->nr_irqs, 1);
+    CHECK_EQ(f->irqs[0], 0xf3);
+    uint8_t pending = 0;
+    gpa_read(d, 0x300000, &pending, 1);
+    CHECK_EQ(pending, 1);
+    domain_destroy(d);
 }
