@@ -73,8 +73,10 @@ void xen_cpuid_leaf(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint3
     case 4:
         if (subleaf != 0)
             break;
-        /* Only what xhv really provides: no upcall vector, no IOMMU, no APIC virtualisation. */
-        out[0] = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT;
+        /* Only what xhv really provides: the per-vCPU upcall vector (event channels), no
+         * IOMMU, no APIC virtualisation. */
+        out[0] = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT |
+                 XEN_HVM_CPUID_UPCALL_VECTOR;
         out[1] = v->vcpu_id;
         out[2] = v->domain->domain_id;
         break;

@@ -105,6 +105,7 @@ static bool ctl_allowed(uint64_t nr)
     case __HYPERVISOR_sched_op: /* remote_shutdown and yield only (do_sched_op) */
     case __HYPERVISOR_domctl:
     case __HYPERVISOR_sysctl:
+    case __HYPERVISOR_event_channel_op: /* alloc_unbound/status/reset on other domains */
         return true;
     default:
         return false;

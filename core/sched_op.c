@@ -5,6 +5,7 @@
 
 #include "core/accel.h"
 #include "core/core.h"
+#include "core/event.h"
 #include "core/hypercall.h"
 
 /* ---- blocking ---- */
@@ -270,8 +271,12 @@ static long sched_poll(struct vcpu *v, uint64_t arg)
         uint64_t at = ports + (uint64_t)i * sizeof(port);
         if (copy_from_guest(v, &port, v->hcall_compat ? (uint32_t)at : at, sizeof(port)))
             return -XEN_EFAULT;
-        gprintk(v, "SCHEDOP_poll: port %u is not an event channel", port);
-        return -XEN_EINVAL; /* TODO(event channels): evtchn_port_poll() */
+        if (!evtchn_port_is_valid(v->domain, port)) { /* evtchn_port_poll() */
+            gprintk(v, "SCHEDOP_poll: port %u is not an event channel", port);
+            return -XEN_EINVAL;
+        }
+        if (evtchn_port_is_pending(v->domain, port))
+            return 0;
     }
     /* s_time_t is signed: a "negative" timeout has expired, as with Xen's set_timer() */
     if (timeout)

@@ -23,15 +23,18 @@
 #define HVM_COMPAT_VIRT_START 0xffffffffu
 
 /*
- * XENFEAT_* an HVM domU of xhv gets in submap 0. Xen 4.17 also sets hvm_callback_vector and
- * hvm_safe_pvclock for every HVM guest (and hvm_pirqs with PIRQs); xhv leaves them out until
- * event channels and pvclock exist, so guests do not rely on them. memory_op_vnode_supported
+ * XENFEAT_* an HVM domU of xhv gets in submap 0. Xen 4.17 also sets hvm_safe_pvclock for every
+ * HVM guest (and hvm_pirqs with PIRQs); xhv leaves it out until pvclock exists, so guests do
+ * not rely on it. hvm_callback_vector: event channels deliver through a vector (per-vCPU, as
+ * XEN_HVM_CPUID_UPCALL_VECTOR says; the domain-wide type-2 vector goes through the LAPIC and
+ * needs an EOI, unlike Xen's). memory_op_vnode_supported
  * only says XENMEMF_vnode is accepted, which it is (there is no vNUMA, as on a Xen domain
  * without one).
  */
 #define XHV_FEATURES                                                                               \
     ((1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_auto_translated_physmap) |              \
-     (1u << XENFEAT_memory_op_vnode_supported) | (1u << XENFEAT_not_direct_mapped))
+     (1u << XENFEAT_hvm_callback_vector) | (1u << XENFEAT_memory_op_vnode_supported) |             \
+     (1u << XENFEAT_not_direct_mapped))
 
 /*
  * xsm_xen_version() (xen/include/xsm/dummy.h): version, platform_parameters and

@@ -61,6 +61,23 @@ static inline void invlpg(unsigned long va)
 
 /* Set the 2 MiB mapping of va (< 4 GiB) to identity | flags (0: not present) and flush it. */
 void pt_set_2m(uint64_t va, uint64_t flags);
+/* Software-enable the xAPIC (SVR bit 8, spurious vector 0xff); signal end of interrupt. */
+void apic_enable(void);
+void apic_eoi(void);
+void apic_self_ipi(uint8_t vector); /* fixed, edge */
+static inline void irq_enable(void)
+{
+    asm volatile("sti" ::: "memory");
+}
+static inline void irq_disable(void)
+{
+    asm volatile("cli" ::: "memory");
+}
+/* Enable interrupts and halt until one arrives (sti's shadow covers the hlt), then cli. */
+static inline void safe_halt(void)
+{
+    asm volatile("sti; hlt; cli" ::: "memory");
+}
 #endif /* __ASSEMBLY__ */
 
 #endif

@@ -1,11 +1,11 @@
-/* arch64.c: 64-bit IDT and TSS setup, 2 MiB page table edits. */
+/* arch64.c: 64-bit IDT (256 vectors) and TSS setup, 2 MiB page table edits, xAPIC. */
 #include "kit.h"
 
 extern const uint8_t trap_stubs[];
 extern uint64_t gdt_tss[2], kit_pd[4 * 512];
 extern uint8_t kit_tss[];
 
-static uint64_t idt[32 * 2] __aligned(16);
+static uint64_t idt[256 * 2] __aligned(16);
 
 void arch_init_traps(void);
 void arch_init_traps(void)
@@ -16,7 +16,7 @@ void arch_init_traps(void)
     } idtr;
     uint64_t tss = (uint64_t)(uintptr_t)kit_tss;
 
-    for (unsigned int v = 0; v < 32; v++) {
+    for (unsigned int v = 0; v < 256; v++) {
         uint64_t off = (uint64_t)(uintptr_t)(trap_stubs + 16 * v);
 
         /* 64-bit interrupt gate, DPL 0, IST 0 */
@@ -40,4 +40,33 @@ void pt_set_2m(uint64_t va, uint64_t flags)
 
     kit_pd[va >> 21] = flags ? (base | flags | _PAGE_PSE) : 0;
     invlpg(base);
+}
+
+/* xAPIC registers: the kit's identity map covers the default base 0xFEE00000. */
+#define APIC_BASE 0xfee00000UL
+#define APIC_EOI 0xb0
+#define APIC_SVR 0xf0
+#define APIC_ICR 0x300
+#define APIC_ICR_SELF 0x40000 /* destination shorthand: self */
+#define APIC_SVR_ENABLE 0x100
+
+static volatile uint32_t *apic_reg(unsigned int off)
+{
+    return (volatile uint32_t *)(APIC_BASE + off);
+}
+
+void apic_enable(void)
+{
+    /* software-enable, spurious vector 0xff */
+    *apic_reg(APIC_SVR) = APIC_SVR_ENABLE | 0xff;
+}
+
+void apic_eoi(void)
+{
+    *apic_reg(APIC_EOI) = 0;
+}
+
+void apic_self_ipi(uint8_t vector)
+{
+    *apic_reg(APIC_ICR) = APIC_ICR_SELF | vector;
 }

@@ -62,7 +62,7 @@ kit_triple_fault:
 	lidt idt_null(%rip)
 	ud2
 
-/* Vectors 0-31: 16-byte stubs pushing (error code or 0, vector). */
+/* Vectors 0-255: 16-byte stubs pushing (error code or 0, vector); 32-255 are interrupts. */
 	.balign 16
 	.globl trap_stubs
 trap_stubs:
@@ -73,6 +73,14 @@ trap_stubs:
 	.endif
 	pushq $\vec
 	jmp trap_common
+	.endr
+	.set vec, 32
+	.rept 256 - 32
+	.balign 16
+	pushq $0
+	pushq $vec
+	jmp trap_common
+	.set vec, vec + 1
 	.endr
 
 trap_common:

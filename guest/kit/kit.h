@@ -16,6 +16,7 @@
 #include <xen/sched.h>
 #include <xen/memory.h>
 #include <xen/vcpu.h>
+#include <xen/event_channel.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
 #include <xen/arch-x86/cpuid.h>
@@ -86,6 +87,10 @@ static inline long HYPERVISOR_vcpu_op(int cmd, unsigned int vcpuid, void *arg)
 {
     return _hc(__HYPERVISOR_vcpu_op, cmd, vcpuid, arg);
 }
+static inline long HYPERVISOR_event_channel_op(int cmd, void *arg)
+{
+    return _hc(__HYPERVISOR_event_channel_op, cmd, arg, 0);
+}
 static inline long HYPERVISOR_vm_assist(unsigned int cmd, unsigned int type)
 {
     return _hc(__HYPERVISOR_vm_assist, cmd, type, 0);
@@ -103,6 +108,10 @@ void console_flush(void);
  * never return. 32-bit guests cannot resume (no iret here): a true return still crashes. */
 typedef bool (*trap_hook_t)(struct trap_frame *f);
 void trap_set_hook(unsigned int vector, trap_hook_t hook);
+/* Interrupt vectors 32-255 (64-bit IDT only): runs with interrupts off, on the interrupted
+ * stack; the handler EOIs (apic_eoi) if the source is the LAPIC. */
+typedef void (*irq_handler_t)(unsigned int vector);
+void irq_set_handler(unsigned int vector, irq_handler_t handler);
 void kit_trap(struct trap_frame *f);
 const char *trap_name(unsigned int vector);
 

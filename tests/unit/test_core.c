@@ -145,7 +145,7 @@ TEST(cpuid_xen_leaves)
     CHECK(r[0] == 1 && r[1] == 0x40000000);
     xen_cpuid_leaf(d->vcpu[1], 0x40000004, 0, r);
     CHECK(r[0] & XEN_HVM_CPUID_VCPU_ID_PRESENT);
-    CHECK(!(r[0] & XEN_HVM_CPUID_UPCALL_VECTOR)); /* no event channels yet */
+    CHECK(r[0] & XEN_HVM_CPUID_UPCALL_VECTOR); /* event channels: per-vCPU upcall vector */
     CHECK(r[1] == 1 && r[2] == d->domain_id);
     xen_cpuid_leaf(d->vcpu[1], 0x40000006, 0, r);
     CHECK(r[0] == 0 && r[1] == 0 && r[2] == 0 && r[3] == 0);

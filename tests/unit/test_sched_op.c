@@ -78,10 +78,10 @@ TEST(sched_poll_checks)
         CHECK_EQ(hc(v, is64, SO, SCHEDOP_poll, ARG, 0), -XEN_EINVAL);
         put_poll(d, is64, HOLE_GPA, 1, 0);
         CHECK_EQ(hc(v, is64, SO, SCHEDOP_poll, ARG, 0), -XEN_EFAULT);
-        put32(d, PORTS, 1);
+        put32(d, PORTS, 4000); /* beyond the allocated port buckets: not a port */
         put_poll(d, is64, PORTS, 1, 0);
         CHECK_EQ(hc(v, is64, SO, SCHEDOP_poll, ARG, 0), -XEN_EINVAL); /* no such channel */
-        put_poll(d, is64, PORTS, 128, 1); /* any listed port is invalid, none blocks */
+        put_poll(d, is64, PORTS, 128, 1); /* the first listed port is invalid: none blocks */
         CHECK_EQ(hc(v, is64, SO, SCHEDOP_poll, ARG, 0), -XEN_EINVAL);
         put_poll(d, is64, PORTS, 0, 1); /* a timeout in the past returns at once */
         CHECK_EQ(hc(v, is64, SO, SCHEDOP_poll, ARG, 0), 0);

@@ -92,7 +92,8 @@ TEST(xenver_get_features)
     struct domain *d = fake_domain(16, 1, false);
     const uint32_t want =
         (1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_auto_translated_physmap) |
-        (1u << XENFEAT_memory_op_vnode_supported) | (1u << XENFEAT_not_direct_mapped);
+        (1u << XENFEAT_hvm_callback_vector) | (1u << XENFEAT_memory_op_vnode_supported) |
+        (1u << XENFEAT_not_direct_mapped);
     for (int is64 = 0; is64 < 2; is64++) {
         struct xen_feature_info fi = {.submap_idx = 0, .submap = 0xdead};
         gpa_write(d, BUF, &fi, sizeof(fi));
@@ -100,7 +101,7 @@ TEST(xenver_get_features)
         gpa_read(d, BUF, &fi, sizeof(fi));
         CHECK_EQ(fi.submap_idx, 0);
         CHECK_EQ(fi.submap, want);
-        CHECK(!(fi.submap & (1u << XENFEAT_hvm_callback_vector)));
+        CHECK(fi.submap & (1u << XENFEAT_hvm_callback_vector));
         CHECK(!(fi.submap & (1u << XENFEAT_hvm_safe_pvclock)));
         fi = (struct xen_feature_info){.submap_idx = 1, .submap = 7};
         gpa_write(d, BUF, &fi, sizeof(fi));

@@ -77,9 +77,8 @@ static void test_xen_version(void)
     EXPECT("XENVER_get_features submap 0", xv(XENVER_get_features, &fi), 0);
     test_ok(fi.submap & (1U << XENFEAT_auto_translated_physmap),
             "XENFEAT_auto_translated_physmap (0x%x)", fi.submap);
-    /* Only features xhv really has: no event channels yet, so no callback vector. */
-    test_ok(!(fi.submap & (1U << XENFEAT_hvm_callback_vector)),
-            "no XENFEAT_hvm_callback_vector yet");
+    /* Only features xhv really has: event channels deliver through a vector. */
+    test_ok(fi.submap & (1U << XENFEAT_hvm_callback_vector), "XENFEAT_hvm_callback_vector");
     test_ok(fi.submap & (1U << XENFEAT_not_direct_mapped), "XENFEAT_not_direct_mapped");
     test_ok(!(fi.submap & (1U << XENFEAT_dom0)), "no XENFEAT_dom0 for a domU");
     fi.submap_idx = 1;

@@ -1,0 +1,46 @@
+/* event.h: event channels for the rest of the core: port queries, VIRQs, the 2-level ABI. */
+#ifndef XHV_EVENT_H
+#define XHV_EVENT_H
+
+#include "core/core.h"
+
+/* Ports exist in buckets (Xen's EVTCHNS_PER_BUCKET): a port is "valid" (port_is_valid())
+ * once its bucket was allocated, even if it is free. */
+#define EVTCHNS_PER_BUCKET 64u
+#define EVTCHN_NR_BUCKETS ((unsigned)EVTCHN_2L_NR_CHANNELS / EVTCHNS_PER_BUCKET)
+/* A PVH domU's d->nr_pirqs: nr_static_irqs (16 ISA IRQs) + extra_domU_irqs (32). */
+#define XHV_NR_PIRQS 48u
+
+/*
+ * Locking: each domain's event table has one mutex; the rare operations that change both
+ * ends of an interdomain channel (bind_interdomain, close, reset, destroy) take a global
+ * mutex first, then the two tables in domain-pointer order. Raising an event may take the
+ * target domain's d->lock (vcpu_wake(), vcpu_mark_events_pending()): callers must not hold
+ * d->lock. evtchn_port_is_valid() and evtchn_port_is_pending() take no lock and may be
+ * called with d->lock held (SCHEDOP_poll).
+ */
+
+/* Xen's port_is_valid(): the port's bucket exists (false for a domain without a table). */
+bool evtchn_port_is_valid(struct domain *d, unsigned port);
+/* The port's pending bit in shared_info (evtchn_port_poll(); false if out of range). */
+bool evtchn_port_is_pending(struct domain *d, unsigned port);
+/* VIRQ_TIMER, VIRQ_DEBUG, VIRQ_XENOPROF, VIRQ_XENPMU are per-vCPU; all others global. */
+bool virq_is_global(unsigned virq);
+/* Raise a global VIRQ bound on d's vCPU 0 (send_guest_global_virq()); no-op if unbound. */
+void send_guest_global_virq(struct domain *d, unsigned virq);
+/* EVTCHNOP_send from inside xhv on behalf of d (evtchn_send()): 0 or -XEN_EINVAL. */
+int evtchn_send(struct domain *d, unsigned port);
+
+/* ---- 2-level ABI (core/event_2l.c): bit operations on the guest's shared_info ---- */
+/* 4096 ports with the 64-bit shared_info layout, 1024 with the 32-bit one. */
+unsigned evtchn_2l_max_channels(const struct domain *d);
+/* Mark port pending; if newly pending and unmasked, set the selector bit of v and, if that
+ * was clear, vcpu_mark_events_pending(v). Wakes v (a poller). */
+void evtchn_2l_set_pending(struct vcpu *v, unsigned port);
+void evtchn_2l_clear_pending(struct domain *d, unsigned port);
+/* Clear the mask; if it was set and the port is pending, notify v as set_pending does. */
+void evtchn_2l_unmask(struct vcpu *v, unsigned port);
+bool evtchn_2l_is_pending(struct domain *d, unsigned port);
+bool evtchn_2l_is_masked(struct domain *d, unsigned port);
+
+#endif
