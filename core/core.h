@@ -206,6 +206,8 @@ struct vcpu {
     cpu_set_t affinity;
     bool parked;           /* the vCPU thread is waiting while the domain is paused */
     uint8_t upcall_vector; /* HVMOP_set_evtchn_upcall_vector (0 = none) */
+    /* timers (core/timer.c, under its lock): CLOCK_MONOTONIC ns, 0 = not armed */
+    uint64_t singleshot, periodic_period, periodic_next;
     /* host-side cost accounting, on when d->stats is set */
     uint64_t exit_start_ns;
     unsigned exit_kind;
@@ -404,6 +406,11 @@ int evtchn_domain_init(struct domain *d);     /* from domain_create */
 void evtchn_domain_destroy(struct domain *d); /* from domain_destroy, vCPUs stopped */
 /* Raise VIRQ virq on v (per-vCPU virqs) or on the domain's vCPU 0 (global ones). */
 void send_guest_vcpu_virq(struct vcpu *v, unsigned virq);
+
+/* ---- timers (core/timer.c) ---- */
+void vcpu_set_singleshot(struct vcpu *v, uint64_t at);   /* Xen system time ns, 0 = stop */
+void vcpu_set_periodic(struct vcpu *v, uint64_t period); /* ns, 0 = stop */
+void timer_domain_destroy(struct domain *d);
 
 /* ---- upcalls (core/upcall.c) ---- */
 /* Set v's evtchn_upcall_pending; on 0 -> 1 deliver the upcall (vector or kick) and wake it. */

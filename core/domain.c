@@ -368,6 +368,7 @@ void domain_destroy(struct domain *d)
     }
     pthread_mutex_unlock(&domain_table_lock);
     sched_domain_destroy(d);
+    timer_domain_destroy(d);
     pthread_mutex_lock(&d->lock); /* wait for every rcu_lock_domain_* user to finish */
     while (d->refcnt)
         pthread_cond_wait(&d->shutdown_cond, &d->lock);

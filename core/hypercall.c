@@ -23,7 +23,7 @@ const struct hypercall_entry hypercall_table[NR_HYPERCALLS] = {
     HC(__HYPERVISOR_memory_op, do_memory_op, 2),
     HC(__HYPERVISOR_multicall, NULL, 2),
     HC(__HYPERVISOR_update_va_mapping, NULL, 3),
-    HC(__HYPERVISOR_set_timer_op, NULL, 1),
+    HC(__HYPERVISOR_set_timer_op, do_set_timer_op, 1),
     HC(__HYPERVISOR_event_channel_op_compat, NULL, 1),
     HC(__HYPERVISOR_xen_version, do_xen_version, 2),
     HC(__HYPERVISOR_console_io, do_console_io, 3),

@@ -39,6 +39,7 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5]);
 long do_vm_assist(struct vcpu *v, const uint64_t args[5]);
 long do_domctl(struct vcpu *v, const uint64_t args[5]);
 long do_event_channel_op(struct vcpu *v, const uint64_t args[5]);
+long do_set_timer_op(struct vcpu *v, const uint64_t args[5]);
 long do_sysctl(struct vcpu *v, const uint64_t args[5]);
 
 /* XENMEM_add_to_physmap_batch / remove_from_physmap (core/memory_physmap.c) */

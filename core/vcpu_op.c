@@ -136,9 +136,11 @@ static long vcpu_timer_op(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
             return -XEN_EFAULT;
         if (p.period_ns < MILLISECS(1) || p.period_ns > STIME_DELTA_MAX)
             return -XEN_EINVAL;
-        break;
+        vcpu_set_periodic(t, p.period_ns);
+        return 0;
     case VCPUOP_stop_periodic_timer:
-        return 0; /* none can be running */
+        vcpu_set_periodic(t, 0);
+        return 0;
     case VCPUOP_set_singleshot_timer:
         /* compat_vcpu_op() copies the 12-byte i386 struct in before checking t */
         if (!v->hcall_compat && t != v)
@@ -147,11 +149,15 @@ static long vcpu_timer_op(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
             return -XEN_EFAULT;
         if (t != v)
             return -XEN_EINVAL;
-        break;
+        /* VCPU_SSHOTTMR_future is ignored (no -ETIME), as in 4.17: an expired time fires */
+        vcpu_set_singleshot(t, s.timeout_abs_ns ? s.timeout_abs_ns : 1);
+        return 0;
     default: /* VCPUOP_stop_singleshot_timer */
-        return t != v ? -XEN_EINVAL : 0;
+        if (t != v)
+            return -XEN_EINVAL;
+        vcpu_set_singleshot(t, 0);
+        return 0;
     }
-    return hypercall_unimplemented_subop(v, __HYPERVISOR_vcpu_op, (unsigned)cmd);
 }
 _Static_assert(sizeof(struct vcpu_set_periodic_timer) == 8, "same layout in both ABIs");
 

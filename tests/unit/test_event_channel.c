@@ -1,6 +1,7 @@
 /* test_event_channel.c: EVTCHNOP_* good and bad, 2-level delivery bits in shared_info and
  * vcpu_info (both layouts), interdomain channels across domains, teardown, tool connections. */
 #include <string.h>
+#include <time.h>
 
 #include "compat_layout.h"
 #include "core/event.h"
@@ -632,4 +633,36 @@ TEST(evtchn_send_races_close_and_destroy)
     r.stop = true;
     pthread_join(th, NULL);
     domain_destroy(a);
+}
+
+/* A single-shot timer raises VIRQ_TIMER on its vCPU: the bound port becomes pending. */
+TEST(evtchn_virq_timer_fires)
+{
+    struct domain *d = fake_domain(16, 1, false);
+    struct vcpu *v = d->vcpu[0];
+    struct xen_add_to_physmap x = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .gpfn = 0x300};
+    struct evtchn_bind_virq bv = {.virq = VIRQ_TIMER, .vcpu = 0};
+    gpa_write(d, 0x1000, &x, sizeof(x));
+    CHECK_EQ(
+        fake_hypercall(v, 0, true, __HYPERVISOR_memory_op, XENMEM_add_to_physmap, 0x1000, 0, 0, 0),
+        0);
+    gpa_write(d, 0x1000, &bv, sizeof(bv));
+    CHECK_EQ(fake_hypercall(v, 0, true, __HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, 0x1000,
+                            0, 0, 0),
+             0);
+    gpa_read(d, 0x1000, &bv, sizeof(bv));
+    CHECK(bv.port > 0);
+    /* set_timer_op 1 ms from now */
+    CHECK_EQ(fake_hypercall(v, 0, true, __HYPERVISOR_set_timer_op, xen_system_time() + 1000000, 0,
+                            0, 0, 0),
+             0);
+    bool pending = false;
+    for (int i = 0; i < 200 && !pending; i++) { /* wait up to 2 s; no upper bound is asserted */
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        pending = evtchn_port_is_pending(d, bv.port);
+    }
+    CHECK(pending);
+    domain_destroy(d);
 }

@@ -4,8 +4,8 @@
 #define SHINFO_GFN 0xf0000UL /* past the end of RAM */
 #define UPCALL_VECTOR 0xf3
 #define SELF_IPI_VECTOR 0xf2 /* checks the kit's IDT, LAPIC and EOI path alone */
-#define DOMID_BAD 0x7fef    /* highest ordinary domid: no such domain */
-#define WAIT_ROUNDS 10      /* 1 ms polls before deciding that no upcall comes */
+#define DOMID_BAD 0x7fef     /* highest ordinary domid: no such domain */
+#define WAIT_ROUNDS 10       /* 1 ms polls before deciding that no upcall comes */
 #define NR_PORTS EVTCHN_2L_NR_CHANNELS
 #define BITS_PER_WORD (8 * sizeof(xen_ulong_t))
 /* event_channel.h defines it only #ifdef __XEN__; a guest may still issue it */
@@ -171,8 +171,8 @@ static void expect_status(const char *what, evtchn_port_t port, uint32_t want, u
     long rc = status(DOMID_SELF, port, st);
 
     test_ok(rc == 0 && st->status == want && st->vcpu == vcpu,
-            "status of %s port %u: rc %ld, status %u (want %u), vcpu %u (want %u)", what, port,
-            rc, st->status, want, st->vcpu, vcpu);
+            "status of %s port %u: rc %ld, status %u (want %u), vcpu %u (want %u)", what, port, rc,
+            st->status, want, st->vcpu, vcpu);
 }
 
 static bool setup(void)
@@ -322,8 +322,7 @@ static void test_bad_ports(void)
     EXPECT("close(4096) -> -EINVAL", close_port(NR_PORTS), -XEN_EINVAL);
     expect_status("0 (reserved)", 0, EVTCHNSTAT_closed, 0, &st);
     EXPECT("status port 4096 -> -EINVAL", status(DOMID_SELF, NR_PORTS, &st), -XEN_EINVAL);
-    EXPECT("status port 0xffffffff -> -EINVAL", status(DOMID_SELF, 0xffffffffU, &st),
-           -XEN_EINVAL);
+    EXPECT("status port 0xffffffff -> -EINVAL", status(DOMID_SELF, 0xffffffffU, &st), -XEN_EINVAL);
     EXPECT("status of a missing domain -> -ESRCH", status(DOMID_BAD, 1, &st), -XEN_ESRCH);
     /* evtchn_alloc_unbound(): rcu_lock_domain_by_any_id() before the XSM check */
     EXPECT("alloc_unbound for a missing domain -> -ESRCH", alloc_unbound(DOMID_BAD, 0, &p),
@@ -364,13 +363,12 @@ static void test_fifo_and_bind_vcpu(void)
      * falls back to 2-level on any error (xen_init_IRQ) */
     test_ok(rc == -XEN_EOPNOTSUPP || rc == -XEN_ENOSYS,
             "init_control fails without FIFO (rc %ld: -EOPNOTSUPP or -ENOSYS)", rc);
-    EXPECT("EVTCHNOP_expand_array -> -EOPNOTSUPP (2-level)",
-           evtchn_op(EVTCHNOP_expand_array, &ic), -XEN_EOPNOTSUPP);
+    EXPECT("EVTCHNOP_expand_array -> -EOPNOTSUPP (2-level)", evtchn_op(EVTCHNOP_expand_array, &ic),
+           -XEN_EOPNOTSUPP);
     EXPECT("bind_vcpu on reserved port 0 -> -EINVAL", evtchn_op(EVTCHNOP_bind_vcpu, &bv),
            -XEN_EINVAL);
     bv.vcpu = 1;
-    EXPECT("bind_vcpu vcpu 1 (1 vCPU) -> -ENOENT", evtchn_op(EVTCHNOP_bind_vcpu, &bv),
-           -XEN_ENOENT);
+    EXPECT("bind_vcpu vcpu 1 (1 vCPU) -> -ENOENT", evtchn_op(EVTCHNOP_bind_vcpu, &bv), -XEN_ENOENT);
     EXPECT("EVTCHNOP_reset_cont with no reset running -> -EBUSY",
            evtchn_op(EVTCHNOP_RESET_CONT, &r), -XEN_EBUSY);
     r.dom = DOMID_BAD;
@@ -382,11 +380,9 @@ static void test_set_priority(void)
     struct evtchn_set_priority sp = {.port = 0, .priority = 7};
 
     /* 2-level ops have no set_priority: evtchn_port_set_priority() -> -ENOSYS */
-    EXPECT("set_priority (2-level) -> -ENOSYS", evtchn_op(EVTCHNOP_set_priority, &sp),
-           -XEN_ENOSYS);
+    EXPECT("set_priority (2-level) -> -ENOSYS", evtchn_op(EVTCHNOP_set_priority, &sp), -XEN_ENOSYS);
     sp.port = NR_PORTS;
-    EXPECT("set_priority port 4096 -> -EINVAL", evtchn_op(EVTCHNOP_set_priority, &sp),
-           -XEN_EINVAL);
+    EXPECT("set_priority port 4096 -> -EINVAL", evtchn_op(EVTCHNOP_set_priority, &sp), -XEN_EINVAL);
 }
 
 static void test_reset(void)
@@ -434,8 +430,8 @@ static void test_exhaustion(void)
     EXPECT("bind_virq when full -> -ENOSPC", bind_virq(VIRQ_DEBUG, 0, &q), -XEN_ENOSPC);
     EXPECT("close a middle port", close_port(last / 2), 0);
     rc = bind_ipi(0, &p);
-    test_ok(rc == 0 && p == last / 2, "the freed port %u is reused: rc %ld, port %u", last / 2,
-            rc, p);
+    test_ok(rc == 0 && p == last / 2, "the freed port %u is reused: rc %ld, port %u", last / 2, rc,
+            p);
     EXPECT("send on the highest port", send(last), 0);
     test_ok(wait_event(last, counts[last]), "highest port %u delivers", last);
     EXPECT("reset after exhaustion", evtchn_op(EVTCHNOP_reset, &r), 0);

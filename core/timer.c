@@ -1,0 +1,146 @@
+/* timer.c: per-vCPU singleshot and periodic timers firing VIRQ_TIMER (VCPUOP_*_timer,
+ * set_timer_op), driven by one thread that sleeps until the earliest deadline. */
+#include <time.h>
+
+#include "core/hypercall.h"
+
+/*
+ * Deadlines are CLOCK_MONOTONIC ns in the vCPU (0 = not armed). The thread scans the domain
+ * table under domain_table_lock, takes a reference on each domain with an expired timer,
+ * and raises VIRQ_TIMER after dropping the table lock (event-channel locks come after it).
+ */
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cond;
+static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
+
+#define TIMER_BATCH 64
+
+/* Expire v's timers at now; true if VIRQ_TIMER is due. Earliest pending deadline in *next. */
+static bool vcpu_timer_expire(struct vcpu *v, uint64_t now, uint64_t *next)
+{
+    bool due = false;
+    if (v->singleshot && v->singleshot <= now)
+        v->singleshot = 0, due = true;
+    if (v->periodic_period && v->periodic_next <= now) {
+        while (v->periodic_next <= now) /* skip missed periods, as Xen's vcpu_periodic_timer_fn */
+            v->periodic_next += v->periodic_period;
+        due = true;
+    }
+    if (v->singleshot && (!*next || v->singleshot < *next))
+        *next = v->singleshot;
+    if (v->periodic_period && (!*next || v->periodic_next < *next))
+        *next = v->periodic_next;
+    return due;
+}
+
+/* Collect up to TIMER_BATCH due vCPUs (each with a domain reference). Both locks held. */
+static unsigned timer_scan(uint64_t now, struct vcpu **due, uint64_t *next)
+{
+    unsigned n = 0;
+    for (unsigned id = 1; id < XHV_DOMID_LIMIT && n < TIMER_BATCH; id++) {
+        struct domain *d = domain_table[id];
+        for (unsigned i = 0; d && i < d->max_vcpus && n < TIMER_BATCH; i++) {
+            if (vcpu_timer_expire(d->vcpu[i], now, next) && domain_is_running(d)) {
+                pthread_mutex_lock(&d->lock);
+                d->refcnt++;
+                pthread_mutex_unlock(&d->lock);
+                due[n++] = d->vcpu[i];
+            }
+        }
+    }
+    return n;
+}
+
+static void *timer_thread(void *arg)
+{
+    struct vcpu *due[TIMER_BATCH];
+    (void)arg;
+    for (;;) {
+        uint64_t next = 0;
+        pthread_mutex_lock(&domain_table_lock);
+        pthread_mutex_lock(&timer_lock);
+        unsigned n = timer_scan(now_ns(), due, &next);
+        pthread_mutex_unlock(&timer_lock);
+        pthread_mutex_unlock(&domain_table_lock);
+        for (unsigned i = 0; i < n; i++) {
+            send_guest_vcpu_virq(due[i], VIRQ_TIMER);
+            rcu_unlock_domain(due[i]->domain);
+        }
+        if (n == TIMER_BATCH)
+            continue;
+        pthread_mutex_lock(&timer_lock);
+        if (!next) {
+            pthread_cond_wait(&timer_cond, &timer_lock);
+        } else {
+            struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
+            pthread_cond_timedwait(&timer_cond, &timer_lock, &ts);
+        }
+        pthread_mutex_unlock(&timer_lock);
+    }
+    return NULL;
+}
+
+static void timer_start(void)
+{
+    pthread_condattr_t attr;
+    pthread_t t;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&timer_cond, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pthread_create(&t, NULL, timer_thread, NULL) == 0)
+        pthread_detach(t);
+    else
+        xhv_log(LOG_ERR, "cannot start the timer thread: VIRQ_TIMER will not fire");
+}
+
+/* Arm v's singleshot timer at Xen system time `at` (0 = stop). An expired time fires now. */
+void vcpu_set_singleshot(struct vcpu *v, uint64_t at)
+{
+    pthread_once(&timer_once, timer_start);
+    pthread_mutex_lock(&timer_lock);
+    v->singleshot = at ? xen_system_time_epoch() + at : 0;
+    if (at && v->singleshot <= now_ns())
+        v->singleshot = 1; /* due: the thread fires it at once */
+    pthread_cond_signal(&timer_cond);
+    pthread_mutex_unlock(&timer_lock);
+}
+
+/* Periodic VIRQ_TIMER every period ns from now (0 = stop). */
+void vcpu_set_periodic(struct vcpu *v, uint64_t period)
+{
+    pthread_once(&timer_once, timer_start);
+    pthread_mutex_lock(&timer_lock);
+    v->periodic_period = period;
+    v->periodic_next = period ? now_ns() + period : 0;
+    pthread_cond_signal(&timer_cond);
+    pthread_mutex_unlock(&timer_lock);
+}
+
+/* Forget d's timers before it is freed (the scan only sees domains in the table). */
+void timer_domain_destroy(struct domain *d)
+{
+    pthread_mutex_lock(&timer_lock);
+    for (unsigned i = 0; i < d->max_vcpus; i++)
+        if (d->vcpu && d->vcpu[i])
+            d->vcpu[i]->singleshot = d->vcpu[i]->periodic_period = 0;
+    pthread_mutex_unlock(&timer_lock);
+}
+
+/* set_timer_op (hypercall 15): absolute system time; 0 cancels; a time in the past or more
+ * than ~2^50 ns ahead is treated as now + 100 ms, as Xen's do_set_timer_op(). */
+long do_set_timer_op(struct vcpu *v, const uint64_t args[5])
+{
+    uint64_t timeout = v->hcall_compat ? args[0] | (args[1] << 32) : args[0];
+    int64_t now = (int64_t)xen_system_time(), offset = (int64_t)timeout - now;
+    if (v->domain->is_control)
+        return -XEN_EINVAL;
+    if (timeout == 0) {
+        vcpu_set_singleshot(v, 0);
+        return 0;
+    }
+    if (offset > (1ll << 50) || offset < 0)
+        timeout = (uint64_t)now + 100000000ull;
+    vcpu_set_singleshot(v, timeout);
+    return 0;
+}
