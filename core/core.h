@@ -411,6 +411,8 @@ void send_guest_vcpu_virq(struct vcpu *v, unsigned virq);
 void vcpu_set_singleshot(struct vcpu *v, uint64_t at);   /* Xen system time ns, 0 = stop */
 void vcpu_set_periodic(struct vcpu *v, uint64_t period); /* ns, 0 = stop */
 void timer_domain_destroy(struct domain *d);
+/* Start a detached thread fn that sleeps on cond (initialised here on CLOCK_MONOTONIC). */
+void deadline_thread_start(pthread_cond_t *cond, void *(*fn)(void *), const char *what);
 
 /* ---- upcalls (core/upcall.c) ---- */
 /* Set v's evtchn_upcall_pending; on 0 -> 1 deliver the upcall (vector or kick) and wake it. */

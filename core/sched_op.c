@@ -121,17 +121,7 @@ static void *watchdog_thread(void *arg)
 
 static void watchdog_start(void)
 {
-    pthread_condattr_t attr;
-    pthread_t t;
-
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&watchdog_cond, &attr);
-    pthread_condattr_destroy(&attr);
-    if (pthread_create(&t, NULL, watchdog_thread, NULL) == 0)
-        pthread_detach(t);
-    else
-        xhv_log(LOG_ERR, "cannot start the watchdog thread: watchdogs will not fire");
+    deadline_thread_start(&watchdog_cond, watchdog_thread, "watchdog");
 }
 
 /* SCHEDOP_watchdog: id 0 allocates (returns id >= 1, -ENOSPC), id n re-arms (timeout > 0)

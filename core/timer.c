@@ -80,18 +80,23 @@ static void *timer_thread(void *arg)
     return NULL;
 }
 
-static void timer_start(void)
+void deadline_thread_start(pthread_cond_t *cond, void *(*fn)(void *), const char *what)
 {
     pthread_condattr_t attr;
     pthread_t t;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&timer_cond, &attr);
+    pthread_cond_init(cond, &attr);
     pthread_condattr_destroy(&attr);
-    if (pthread_create(&t, NULL, timer_thread, NULL) == 0)
+    if (pthread_create(&t, NULL, fn, NULL) == 0)
         pthread_detach(t);
     else
-        xhv_log(LOG_ERR, "cannot start the timer thread: VIRQ_TIMER will not fire");
+        xhv_log(LOG_ERR, "cannot start the %s thread: it will not fire", what);
+}
+
+static void timer_start(void)
+{
+    deadline_thread_start(&timer_cond, timer_thread, "timer");
 }
 
 /* Arm v's singleshot timer at Xen system time `at` (0 = stop). An expired time fires now. */
