@@ -7,33 +7,13 @@
 #include "core/hypercall.h"
 #include "core/xsm.h"
 #include <xen/hvm/hvm_info_table.h>
+#include "tests/unit/domctl_util.h"
 #include "tests/unit/fake_accel.h"
 #include "tests/unit/harness.h"
 
-#define DC __HYPERVISOR_domctl
 #define MO __HYPERVISOR_memory_op
-#define OP 0x10000ull  /* the xen_domctl in the caller's memory (paging off: GVA = GPA) */
 #define MAP 0x11000ull /* bitmaps, extent lists */
 #define MAP2 0x12000ull
-
-/* A domctl from v; *op is updated with what the caller would read back. */
-static long domctl(struct vcpu *v, struct xen_domctl *op)
-{
-    gpa_write(v->domain, OP, op, sizeof(*op));
-    long rc = hc64(v, DC, OP, 0, 0);
-    gpa_read(v->domain, OP, op, sizeof(*op));
-    return rc;
-}
-
-static struct xen_domctl mkop(uint32_t cmd, domid_t dom)
-{
-    struct xen_domctl op;
-    memset(&op, 0, sizeof(op));
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return op;
-}
 
 /* A PVH createdomain config as libxl builds it. */
 static struct xen_domctl create_op(domid_t want, unsigned vcpus)

@@ -4,11 +4,10 @@
 
 #include "core/accel.h"
 #include "core/domctl.h"
+#include "tests/unit/domctl_util.h"
 #include "tests/unit/fake_accel.h"
 #include "tests/unit/harness.h"
 
-#define DC __HYPERVISOR_domctl
-#define OP 0x10000ull
 #define BUF 0x20000ull
 #define VGC 0x30000ull
 
@@ -29,24 +28,6 @@ static struct vcpu *ctl(void)
     if (!d)
         d = fake_domain(16, 1, true);
     return d->vcpu[0];
-}
-
-static long domctl(struct vcpu *v, struct xen_domctl *op)
-{
-    gpa_write(v->domain, OP, op, sizeof(*op));
-    long rc = hc64(v, DC, OP, 0, 0);
-    gpa_read(v->domain, OP, op, sizeof(*op));
-    return rc;
-}
-
-static struct xen_domctl mkop(uint32_t cmd, domid_t dom)
-{
-    struct xen_domctl op;
-    memset(&op, 0, sizeof(op));
-    op.cmd = cmd;
-    op.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    op.domain = dom;
-    return op;
 }
 
 static domid_t create(struct vcpu *v, unsigned vcpus)
