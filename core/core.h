@@ -184,7 +184,9 @@ struct vcpu {
     void *accel; /* backend per-vCPU state */
     pthread_t thread;
     bool thread_started;
-    bool online;
+    bool online;               /* up: not Xen's VPF_down (VCPUOP_is_up), under d->lock */
+    bool initialised;          /* has a register state (Xen's is_initialised), under d->lock */
+    unsigned state_gen;        /* bumped by vcpu_load_state(): the thread drops a stale exit */
     bool in_hypercall;         /* re-entry guard */
     bool wake_pending;         /* vcpu_wake() before/while blocked (under d->lock) */
     bool hcall_compat;         /* current hypercall uses the 32-bit ABI */
@@ -364,6 +366,7 @@ int domain_wait_shutdown(struct domain *d);
 bool domain_is_running(const struct domain *d);
 
 /* ---- vCPU loop (core/vcpu.c) ---- */
+struct vcpu_init_state;
 int vcpu_start(struct vcpu *v); /* start the vCPU thread */
 void vcpu_join(struct vcpu *v);
 void *vcpu_thread(void *arg);
@@ -374,6 +377,12 @@ const char *exit_reason_name(unsigned reason);
 void vcpu_runstate_change_locked(struct vcpu *v, int state);
 /* Snapshot of v's runstate (VCPUOP_get_runstate_info), native layout. */
 void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r);
+/* Give v a new register state (v not running guest code: down, or its domain paused) and
+ * mark it initialised; the exit v's thread last saw is dropped. <0 if the backend refuses. */
+int vcpu_load_state(struct vcpu *v, const struct vcpu_init_state *s);
+/* Bring v up (its thread starts if the domain runs) or down (it stops before its next guest
+ * instruction and waits, offline, until it is brought up again). */
+int vcpu_set_online(struct vcpu *v, bool online);
 
 /* ---- hypercall page and CPUID (core/hypercall.c, core/cpuid.c) ---- */
 int hypercall_page_write(struct vcpu *v, uint64_t msr_value);

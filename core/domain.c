@@ -61,7 +61,7 @@ static int vcpus_create(struct domain *d)
         if (rc)
             return rc;
     }
-    d->vcpu[0]->online = true;
+    d->vcpu[0]->online = d->vcpu[0]->initialised = true; /* the boot vCPU (embedded mode) */
     return 0;
 }
 

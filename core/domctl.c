@@ -147,7 +147,7 @@ static long domctl_createdomain(struct vcpu *v, struct xen_domctl *op)
     pthread_mutex_lock(&d->lock);
     memcpy(d->handle, c->handle, sizeof(d->handle));
     for (unsigned i = 0; i < d->max_vcpus; i++)
-        d->vcpu[i]->online = false;
+        d->vcpu[i]->online = d->vcpu[i]->initialised = false;
     pthread_mutex_unlock(&d->lock);
     soft_affinity_forget(d->domain_id);
     op->domain = d->domain_id; /* the new domain stays paused until the first unpause */

@@ -5,21 +5,8 @@
 
 #include "core/accel.h"
 #include "core/domctl.h"
+#include "core/hvm.h"
 
-/* x86 architectural bits (Xen's asm/x86-defns.h, asm/msr-index.h). */
-#define X86_CR0_PE (1ull << 0)
-#define X86_CR0_ET (1ull << 4)
-#define X86_CR0_PG (1ull << 31)
-/* PE MP EM TS ET NE WP AM NW CD PG: HVM_CR0_GUEST_RESERVED_BITS is the complement. */
-#define HVM_CR0_GUEST_VALID 0xe005003full
-#define EFER_SCE (1ull << 0)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define EFER_NXE (1ull << 11)
-#define EFER_SVME (1ull << 12)
-#define EFER_LMSLE (1ull << 13)
-#define EFER_FFXSE (1ull << 14)
-#define X86_EFLAGS_MBS (1ull << 1)
 #define X86_DR6_DEFAULT 0xffff0ff0ull
 #define X86_DR7_DEFAULT 0x400ull
 /* MTRRs as a domU starts (hvm_vcpu_cacheattr_init() + the toolstack's vcpu_hvm()). */
@@ -150,60 +137,6 @@ int hvm_save(struct domain *d, uint8_t *buf, uint32_t size, uint32_t *used)
 
 /* ---- load (hvm_load(), hvm_load_cpu_ctxt()) ---- */
 
-/* hvm_cr4_guest_valid_bits() from the host's CPUID (the guest sees the host's features):
- * {leaf, register (0 eax .. 3 edx), feature bit, CR4 bits it makes valid}. */
-static uint64_t cr4_valid_bits(void)
-{
-    static const struct {
-        unsigned leaf, reg, bit;
-        uint32_t cr4;
-    } f[] = {
-        {1, 3, 1, 0x3},       /* VME: VME, PVI */
-        {1, 3, 2, 1u << 3},   /* DE */
-        {1, 3, 3, 1u << 4},   /* PSE */
-        {1, 3, 6, 1u << 5},   /* PAE */
-        {1, 3, 7, 1u << 6},   /* MCE */
-        {1, 3, 14, 1u << 6},  /* MCA: MCE */
-        {1, 3, 13, 1u << 7},  /* PGE */
-        {1, 3, 24, 1u << 9},  /* FXSR: OSFXSR */
-        {1, 3, 25, 1u << 10}, /* SSE: OSXMMEXCPT */
-        {7, 2, 2, 1u << 11},  /* UMIP */
-        {7, 2, 16, 1u << 12}, /* LA57 */
-        {7, 1, 0, 1u << 16},  /* FSGSBASE */
-        {1, 2, 17, 1u << 17}, /* PCID: PCIDE */
-        {1, 2, 26, 1u << 18}, /* XSAVE: OSXSAVE */
-        {7, 1, 7, 1u << 20},  /* SMEP */
-        {7, 1, 20, 1u << 21}, /* SMAP */
-        {7, 2, 3, 1u << 22},  /* PKU: PKE */
-    };
-    uint64_t valid = (1u << 2) | (1u << 8); /* TSD, PCE */
-
-    for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-        unsigned r[4] = {0, 0, 0, 0};
-        if (__get_cpuid_count(f[i].leaf, 0, &r[0], &r[1], &r[2], &r[3]) &&
-            (r[f[i].reg] & (1u << f[i].bit)))
-            valid |= f[i].cr4;
-    }
-    return valid;
-}
-
-/* hvm_efer_valid() with the host's CPUID 0x80000001 (no nested virtualisation in xhv). */
-static bool efer_valid(uint64_t efer, bool cr0_pg)
-{
-    unsigned a, b, c, d = 0;
-
-    __get_cpuid(0x80000001, &a, &b, &c, &d);
-    if (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME | EFER_LMSLE | EFER_FFXSE))
-        return false;
-    if (((efer & EFER_SCE) && !(d & (1u << 11))) ||
-        ((efer & (EFER_LME | EFER_LMA)) && !(d & (1u << 29))) ||
-        ((efer & EFER_NXE) && !(d & (1u << 20))) || ((efer & EFER_FFXSE) && !(d & (1u << 25))))
-        return false;
-    if ((efer & EFER_LMA) && (!(efer & EFER_LME) || !cr0_pg))
-        return false;
-    return !(efer & (EFER_SVME | EFER_LMSLE));
-}
-
 /* Pre-4.x images stored VMCS-format access rights (UNFOLD_ARBYTES). */
 static uint16_t unfold_ar(uint32_t ar)
 {
@@ -225,7 +158,7 @@ static int cpu_record_load(const struct hvm_hw_cpu *c, struct vcpu_init_state *s
     if ((c->cr0 & ~HVM_CR0_GUEST_VALID) || !(c->cr0 & X86_CR0_ET) ||
         (c->cr0 & (X86_CR0_PE | X86_CR0_PG)) == X86_CR0_PG)
         return -XEN_EINVAL;
-    if ((c->cr4 & ~cr4_valid_bits()) || !efer_valid(c->msr_efer, c->cr0 & X86_CR0_PG))
+    if ((c->cr4 & ~hvm_cr4_guest_valid_bits()) || !hvm_efer_valid(c->msr_efer, c->cr0 & X86_CR0_PG))
         return -XEN_EINVAL;
     memset(s, 0, sizeof(*s));
     s->gpr[R_AX] = c->rax, s->gpr[R_BX] = c->rbx, s->gpr[R_CX] = c->rcx;
@@ -387,19 +320,6 @@ static int hvm_parse(struct domain *d, const uint8_t *buf, uint32_t size, struct
     return rc;
 }
 
-/* Set v online or down (VGCF_online / vcpu_reset()); a vCPU coming up in a domain that
- * already runs gets its thread. */
-static int vcpu_set_online(struct vcpu *w, bool online)
-{
-    struct domain *d = w->domain;
-
-    pthread_mutex_lock(&d->lock);
-    bool start = online && d->started && !w->thread_started;
-    w->online = online;
-    pthread_mutex_unlock(&d->lock);
-    return start && vcpu_start(w) ? -XEN_ENOMEM : 0;
-}
-
 /*
  * Apply a parsed stream: every vCPU goes down, those with a CPU record get its state and come
  * up ("we only re-enable the ones that had state saved", hvm_load()).
@@ -413,9 +333,8 @@ static int hvm_apply(struct domain *d, const struct hvm_plan *p)
     for (unsigned i = 0; i < d->max_vcpus && rc == 0; i++) {
         if (!p->have[i])
             continue;
-        if (d->accel_ops->vcpu_set_state(d->vcpu[i], &p->state[i]) < 0)
-            rc = -XEN_EINVAL;
-        else
+        rc = vcpu_load_state(d->vcpu[i], &p->state[i]);
+        if (rc == 0)
             rc = vcpu_set_online(d->vcpu[i], true);
     }
     return rc;
@@ -574,6 +493,9 @@ static long setvcpucontext(struct vcpu *caller, struct vcpu *w, uint64_t ctxt)
     if (!ctxt) { /* vcpu_reset(): down, not initialised */
         domain_pause(d);
         rc = vcpu_set_online(w, false);
+        pthread_mutex_lock(&d->lock);
+        w->initialised = false;
+        pthread_mutex_unlock(&d->lock);
         domain_unpause(d);
         return rc;
     }
@@ -587,8 +509,8 @@ static long setvcpucontext(struct vcpu *caller, struct vcpu *w, uint64_t ctxt)
         domain_pause(d);
         rc = vcpu_state_get(w, &s);
         vgc_apply(c, &s);
-        if (rc == 0 && d->accel_ops->vcpu_set_state(w, &s) < 0)
-            rc = -XEN_EINVAL;
+        if (rc == 0)
+            rc = vcpu_load_state(w, &s);
         if (rc == 0 && w->vcpu_id == 0)
             d->vm_assist = c->vm_assist;
         if (rc == 0)

@@ -63,9 +63,27 @@ static void handle_pio(struct vcpu *v, struct vm_exit *ex)
             ex->io.size);
 }
 
-/* A hole: reads see all-ones, writes are dropped, as on Xen. */
+/*
+ * An access KVM found no memory slot for. If the p2m maps the GPA after all, another vCPU was
+ * changing the memory slots (a split deletes and re-adds a slot): the p2m lock waits out the
+ * change and the access is done on the page itself. Otherwise it is a hole: reads see
+ * all-ones, writes are dropped, as on Xen.
+ */
 static void handle_mmio(struct vcpu *v, struct vm_exit *ex)
 {
+    struct p2m_entry e;
+    bool ram = true;
+
+    for (unsigned i = 0; i < ex->mmio.size && ram; i++) {
+        uint64_t gpa = ex->mmio.gpa + i;
+        ram = p2m_lookup(v->domain, gpa >> PAGE_SHIFT, &e) == 0;
+        if (ram && ex->mmio.write)
+            e.hva[gpa & ~PAGE_MASK] = ex->mmio.data[i];
+        else if (ram)
+            ex->mmio.data[i] = e.hva[gpa & ~PAGE_MASK];
+    }
+    if (ram)
+        return;
     if (!ex->mmio.write)
         memset(ex->mmio.data, 0xff, ex->mmio.size);
     gprintk(v, "access to unmapped GPA 0x%llx (%s, %u bytes)", (unsigned long long)ex->mmio.gpa,
@@ -195,11 +213,27 @@ int vcpu_set_affinity(struct vcpu *v, const cpu_set_t *set)
     return 0;
 }
 
+/* While v is down (VCPUOP_down, or not brought up yet): offline, out of guest code. */
+static void vcpu_wait_online(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    pthread_mutex_lock(&d->lock);
+    if (!v->online && domain_is_running(d)) {
+        vcpu_runstate_change_locked(v, RUNSTATE_offline);
+        pthread_cond_broadcast(&d->shutdown_cond); /* domain_pause() sees it quiet */
+        while (!v->online && domain_is_running(d))
+            pthread_cond_wait(&d->shutdown_cond, &d->lock);
+        vcpu_runstate_change_locked(v, RUNSTATE_running);
+    }
+    pthread_mutex_unlock(&d->lock);
+}
+
 void *vcpu_thread(void *arg)
 {
     struct vcpu *v = arg;
     struct domain *d = v->domain;
     struct vm_exit ex;
+    unsigned gen = __atomic_load_n(&v->state_gen, __ATOMIC_ACQUIRE);
     memset(&ex, 0, sizeof(ex));
     vcpu_apply_affinity(v);
     runstate_change(v, RUNSTATE_running);
@@ -207,6 +241,14 @@ void *vcpu_thread(void *arg)
         if (__atomic_load_n(&d->pause_count, __ATOMIC_RELAXED)) {
             vcpu_park_while_paused(v);
             continue;
+        }
+        if (!__atomic_load_n(&v->online, __ATOMIC_ACQUIRE)) {
+            vcpu_wait_online(v);
+            continue;
+        }
+        if (__atomic_load_n(&v->state_gen, __ATOMIC_ACQUIRE) != gen) {
+            gen = __atomic_load_n(&v->state_gen, __ATOMIC_ACQUIRE);
+            memset(&ex, 0, sizeof(ex)); /* a new state replaced the one that exited */
         }
         if (d->stats_on)
             stats_account(d, &ex);
@@ -231,6 +273,34 @@ int vcpu_start(struct vcpu *v)
         return -XEN_ENOMEM;
     }
     return 0;
+}
+
+int vcpu_load_state(struct vcpu *v, const struct vcpu_init_state *s)
+{
+    struct domain *d = v->domain;
+    if (!d->accel_ops->vcpu_set_state || d->accel_ops->vcpu_set_state(v, s) < 0)
+        return -XEN_EINVAL;
+    pthread_mutex_lock(&d->lock);
+    v->initialised = true;
+    __atomic_fetch_add(&v->state_gen, 1, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&d->lock);
+    return 0;
+}
+
+int vcpu_set_online(struct vcpu *v, bool online)
+{
+    struct domain *d = v->domain;
+    pthread_mutex_lock(&d->lock);
+    bool start = online && d->started && !v->thread_started && domain_is_running(d);
+    bool stop = !online && v->online && v->thread_started;
+    __atomic_store_n(&v->online, online, __ATOMIC_RELEASE);
+    if (start)
+        v->thread_started = true; /* claimed here: vcpu_start() follows */
+    pthread_cond_broadcast(&d->shutdown_cond);
+    pthread_mutex_unlock(&d->lock);
+    if (stop && d->accel_ops->vcpu_kick)
+        d->accel_ops->vcpu_kick(v); /* leave guest code now */
+    return start && vcpu_start(v) ? -XEN_ENOMEM : 0;
 }
 
 void vcpu_join(struct vcpu *v)

@@ -4,6 +4,7 @@
 #include "compat_layout.h"
 #include "core/accel.h"
 #include "core/core.h"
+#include "core/hvm.h"
 #include "core/hypercall.h"
 
 #define MILLISECS(ms) ((uint64_t)(ms)*1000000ull)
@@ -91,36 +92,57 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 _Static_assert(sizeof(struct vcpu_register_vcpu_info) == COMPAT_vcpu_register_vcpu_info_SIZE,
                "same layout in both ABIs");
 
-/* VCPUOP_down: the last vCPU going down powers the domain off (common_vcpu_op()). */
+/* VCPUOP_down (common_vcpu_op()): the last vCPU going down powers the domain off; any other
+ * stops before its next guest instruction (it may be the caller itself). */
 static long vcpu_down(struct vcpu *t)
 {
     struct domain *d = t->domain;
+    bool others = false;
 
+    pthread_mutex_lock(&d->lock);
     for (unsigned i = 0; i < d->max_vcpus; i++)
-        if (i != t->vcpu_id && d->vcpu[i] && d->vcpu[i]->online)
-            goto others_up;
-    domain_shutdown(d, SHUTDOWN_poweroff);
-    return 0;
-others_up:
-    if (!t->online)
-        return 0; /* already down */
-    gprintk(t, "VCPUOP_down of a running vCPU is not supported yet");
-    return -XEN_ENOSYS; /* TODO(vCPU hotplug): pause the vCPU thread */
+        if (i != t->vcpu_id && d->vcpu[i]->online)
+            others = true;
+    pthread_mutex_unlock(&d->lock);
+    if (!others) {
+        domain_shutdown(d, SHUTDOWN_poweroff);
+        return 0;
+    }
+    return vcpu_set_online(t, false);
 }
 
-/* VCPUOP_initialise: dummy vcpu_info -EINVAL, copy -EFAULT, already initialised -EEXIST. */
+/* VCPUOP_up: -EINVAL unless initialised; otherwise clear "down" and let it run. */
+static long vcpu_up(struct vcpu *t)
+{
+    struct domain *d = t->domain;
+
+    pthread_mutex_lock(&d->lock);
+    bool ok = t->initialised, wake = ok && !t->online;
+    pthread_mutex_unlock(&d->lock);
+    if (!ok)
+        return -XEN_EINVAL;
+    return wake ? vcpu_set_online(t, true) : 0;
+}
+
+/* VCPUOP_initialise (arch_initialise_vcpu(), HVM): dummy vcpu_info -EINVAL, copy -EFAULT,
+ * already initialised -EEXIST, then arch_set_info_hvm_guest(); the vCPU stays down. */
 static long vcpu_initialise(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
+    static pthread_mutex_t initialise_lock = PTHREAD_MUTEX_INITIALIZER; /* Xen: domain_lock */
     struct vcpu_hvm_context ctx;
+    long rc;
 
     if (t->vcpu_id >= XEN_LEGACY_MAX_VCPUS && !t->vcpu_info_registered)
         return -XEN_EINVAL;
     if (copy_from_guest(v, &ctx, arg, sizeof(ctx)))
         return -XEN_EFAULT;
-    if (t->online)
-        return -XEN_EEXIST;
-    gprintk(v, "VCPUOP_initialise is not supported yet");
-    return -XEN_ENOSYS; /* TODO(vCPU bring-up): arch_set_info_hvm_guest() + start */
+    pthread_mutex_lock(&initialise_lock);
+    pthread_mutex_lock(&t->domain->lock);
+    bool initialised = t->initialised;
+    pthread_mutex_unlock(&t->domain->lock);
+    rc = initialised ? -XEN_EEXIST : arch_set_info_hvm_guest(t, &ctx);
+    pthread_mutex_unlock(&initialise_lock);
+    return rc;
 }
 _Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context (both ABIs)");
 
@@ -194,12 +216,12 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
     switch (cmd) {
     case VCPUOP_initialise:
         return vcpu_initialise(v, t, arg);
-    case VCPUOP_up: /* xhv cannot initialise a vCPU yet: offline means not initialised */
-        return t->online ? 0 : -XEN_EINVAL;
+    case VCPUOP_up:
+        return vcpu_up(t);
     case VCPUOP_down:
         return vcpu_down(t);
     case VCPUOP_is_up:
-        return t->online;
+        return __atomic_load_n(&t->online, __ATOMIC_ACQUIRE);
     case VCPUOP_get_runstate_info:
         return vcpu_runstate_info(v, t, arg);
     case VCPUOP_register_vcpu_info:

@@ -4,7 +4,8 @@
 # (crash.elf must instead end in a crash).
 O ?= build
 
-GUEST_TESTS    := hello hello32 conformance conformance32 badptr user crash idle privileged evtchn
+GUEST_TESTS    := hello hello32 conformance conformance32 badptr user crash idle privileged evtchn \
+                  smp
 GUEST_TESTS_32 := hello32 conformance32
 
 GUEST_CC      ?= gcc
@@ -16,7 +17,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,guest/guest.ld -Wl,-z,max-page
                  -Wl,--no-warn-rwx-segments
 
 GUEST_KIT   := start.c hypercall.c printf.c test.c traps.c lib.c pvh-note.S
-GUEST_KIT64 := $(GUEST_KIT) arch64.c head64.S
+GUEST_KIT64 := $(GUEST_KIT) arch64.c head64.S events.c
 GUEST_KIT32 := $(GUEST_KIT) arch32.c head32.S
 GO          := $(O)/guest
 

@@ -292,6 +292,14 @@ int kvm_vcpu_set_state(struct vcpu *v, const struct vcpu_init_state *s)
 
     if (!kv)
         return -1;
+    /* An exit the vCPU never completed (the OUT of a hypercall, say) would complete on the
+     * new state at the next KVM_RUN, moving its RIP: let KVM finish it now, running nothing. */
+    if (atomic_load(&kv->tid)) {
+        __atomic_store_n(&kv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+        kv->run->kvm_dirty_regs = 0;
+        (void)ioctl(kv->fd, KVM_RUN, 0); /* -EINTR: nothing ran */
+        __atomic_store_n(&kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    }
     /* Start from KVM's view so the APIC base, LDTR and pending-IRQ bitmap survive. */
     if (kvm_ioctl(kv->fd, KVM_GET_SREGS, &sregs) < 0)
         goto fail;

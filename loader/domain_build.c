@@ -78,7 +78,7 @@ int pvh_build_domain(struct domain *d, const struct pvh_build_args *a, char *err
         return -1;
     }
     pvh_entry_state(&s, img.pvh_entry, out.start_info_gpa);
-    if (d->accel_ops->vcpu_set_state && d->accel_ops->vcpu_set_state(d->vcpu[0], &s)) {
+    if (vcpu_load_state(d->vcpu[0], &s)) {
         snprintf(err, errlen, "cannot set the boot vCPU state");
         return -1;
     }

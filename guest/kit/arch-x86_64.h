@@ -65,6 +65,18 @@ void pt_set_2m(uint64_t va, uint64_t flags);
 void apic_enable(void);
 void apic_eoi(void);
 void apic_self_ipi(uint8_t vector); /* fixed, edge */
+unsigned int apic_id(void);         /* this CPU's xAPIC ID (Xen: 2 * vCPU id) */
+
+/* Secondary vCPUs: a vCPU brought up with kit_vcpu_start() runs fn(cpu) on stack_top in the
+ * kit's long mode (same page tables, GDT and IDT; interrupts off), and goes down if fn returns. */
+typedef void (*kit_ap_fn_t)(unsigned int cpu);
+struct vcpu_hvm_context;
+/* The VCPUOP_initialise context kit_vcpu_start() uses (for tests that alter it). */
+void kit_vcpu_context(struct vcpu_hvm_context *c, unsigned int cpu, kit_ap_fn_t fn,
+                      void *stack_top);
+/* VCPUOP_initialise then VCPUOP_up: 0 or the first error. */
+long kit_vcpu_start(unsigned int cpu, kit_ap_fn_t fn, void *stack_top);
+
 static inline void irq_enable(void)
 {
     asm volatile("sti" ::: "memory");

@@ -57,6 +57,25 @@ _hypercall_stub:
 	mov %r9, %r8
 	jmp *%rax
 
+/* A vCPU started by VCPUOP_initialise (kit_vcpu_context()): 64-bit, flat selector-0
+ * segments, no GDT or IDT; RSP = its stack, RDI = its vCPU id, RSI = the function to run. */
+	.globl kit_ap_entry
+kit_ap_entry:
+	lgdt gdt_desc(%rip)
+	mov $KERNEL_DS, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %ss
+	xor %eax, %eax
+	mov %eax, %fs
+	mov %eax, %gs
+	pushq $KERNEL_CS		/* a real CS selector: iretq from interrupts needs one */
+	lea 1f(%rip), %rax
+	push %rax
+	lretq
+1:	call kit_ap_main
+	ud2
+
 	.globl kit_triple_fault
 kit_triple_fault:
 	lidt idt_null(%rip)

@@ -19,6 +19,7 @@
 #include <xen/event_channel.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/params.h>
+#include <xen/hvm/hvm_vcpu.h>
 #include <xen/arch-x86/cpuid.h>
 #include <xen/arch-x86/hvm/start_info.h>
 
@@ -114,6 +115,25 @@ typedef void (*irq_handler_t)(unsigned int vector);
 void irq_set_handler(unsigned int vector, irq_handler_t handler);
 void kit_trap(struct trap_frame *f);
 const char *trap_name(unsigned int vector);
+
+/* ---- event channels (events.c, 64-bit) ---- */
+#define KIT_SHINFO_GFN 0xf0000UL /* where kit_events_init() maps shared_info: past RAM */
+#define KIT_MAX_PORTS 1024       /* ports the kit dispatches to handlers */
+extern volatile struct shared_info *const kit_shinfo;
+typedef void (*kit_port_fn_t)(evtchn_port_t port);
+/* Map shared_info, take upcalls on `vector` and set it up on vCPU 0: 0 or a Xen error. */
+long kit_events_init(uint8_t vector);
+/* On vCPU cpu itself: enable its LAPIC and give it the upcall vector. */
+long kit_events_init_cpu(unsigned int cpu);
+/* Run fn(port) (interrupts off) when port fires on vCPU cpu (where the port is bound). */
+void kit_port_bind(evtchn_port_t port, unsigned int cpu, kit_port_fn_t fn);
+bool kit_port_pending(evtchn_port_t port);
+long kit_evtchn_send(evtchn_port_t port);
+long kit_evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
+long kit_evtchn_bind_interdomain(domid_t remote, evtchn_port_t rport, evtchn_port_t *port);
+long kit_evtchn_status(evtchn_port_t port, struct evtchn_status *st);
+/* Take interrupts in 1 ms SCHEDOP_poll naps until *count >= target (at most max_ms naps). */
+bool kit_wait(volatile uint32_t *count, uint32_t target, unsigned int max_ms);
 
 /* ---- test reports (test.c) ---- */
 void test_ok(bool cond, const char *fmt, ...) __printf(2, 3);

@@ -191,6 +191,24 @@ TEST(exit_io_mmio_holes)
     domain_destroy(d);
 }
 
+/* A slot-less exit on a GPA the p2m maps (another vCPU was splitting a memory slot) is done
+ * on the page itself, also across a page boundary; RAM next to a hole stays partial. */
+TEST(exit_mmio_on_ram_during_slot_change)
+{
+    struct domain *d = mkdom();
+    uint8_t buf[8] = {1, 2, 3, 4, 5, 6, 7, 8}, out[8];
+    struct vm_exit ex = {.reason = VMEXIT_MMIO};
+    ex.mmio.gpa = 0x1ffc, ex.mmio.size = 8, ex.mmio.write = true, ex.mmio.data = buf;
+    CHECK(vcpu_handle_exit(d->vcpu[0], &ex));
+    CHECK_EQ(copy_from_gpa(d, out, 0x1ffc, 8), 0);
+    CHECK(!memcmp(out, buf, 8));
+    memset(buf, 0, sizeof(buf));
+    ex.mmio.write = false, ex.mmio.gpa = 0x1ffe, ex.mmio.size = 4;
+    CHECK(vcpu_handle_exit(d->vcpu[0], &ex));
+    CHECK(buf[0] == 3 && buf[3] == 6 && buf[4] == 0);
+    domain_destroy(d);
+}
+
 TEST(exit_triple_fault_crashes_domain_only)
 {
     struct domain *d = mkdom(), *other = mkdom();

@@ -2,6 +2,8 @@
  * timers and the not-yet-implemented ops, both ABIs. */
 #include <string.h>
 
+#include <stddef.h>
+
 #include "compat_layout.h"
 #include "core/core.h"
 #include "tests/unit/fake_accel.h"
@@ -41,15 +43,151 @@ TEST(vcpuop_lookup_and_up)
     domain_destroy(d);
 }
 
+static struct vcpu_hvm_context ctx64(uint64_t rip)
+{
+    struct vcpu_hvm_context c;
+    memset(&c, 0, sizeof(c));
+    c.mode = VCPU_HVM_MODE_64B;
+    c.cpu_regs.x86_64.rip = rip;
+    c.cpu_regs.x86_64.rsp = 0x9000;
+    c.cpu_regs.x86_64.rdi = 7;
+    c.cpu_regs.x86_64.rflags = 0x200 | 0x8000; /* IF, and bit 15 (not in EFLAGS_ALL) */
+    c.cpu_regs.x86_64.cr0 = 0x80010011;        /* PG WP ET PE */
+    c.cpu_regs.x86_64.cr3 = 0x100000;
+    c.cpu_regs.x86_64.cr4 = 0x20;   /* PAE */
+    c.cpu_regs.x86_64.efer = 0x100; /* LME */
+    return c;
+}
+
+static struct vcpu_hvm_context ctx32(void)
+{
+    struct vcpu_hvm_context c;
+    struct vcpu_hvm_x86_32 *r = &c.cpu_regs.x86_32;
+    memset(&c, 0, sizeof(c));
+    c.mode = VCPU_HVM_MODE_32B;
+    r->eip = 0x1000, r->esp = 0x2000, r->cr0 = 0x11;
+    r->cs_limit = r->ds_limit = r->ss_limit = r->es_limit = ~0u;
+    r->cs_ar = 0xc9a, r->ds_ar = r->ss_ar = r->es_ar = 0xc92;
+    r->tr_limit = 0x67, r->tr_ar = 0x8b;
+    return c;
+}
+
+static long init_with(struct domain *d, unsigned id, const struct vcpu_hvm_context *c)
+{
+    gpa_write(d, ARG, c, sizeof(*c));
+    return vop(d->vcpu[0], true, VCPUOP_initialise, id, ARG);
+}
+
 TEST(vcpuop_initialise_checks)
 {
     struct domain *d = fake_domain(16, 34, false);
     struct vcpu *v = d->vcpu[0];
+    struct vcpu_hvm_context c;
     gpa_fill(d, ARG, 0, sizeof(struct vcpu_hvm_context));
     CHECK_EQ(vop(v, true, VCPUOP_initialise, 0, ARG), -XEN_EEXIST);
     CHECK_EQ(vop(v, true, VCPUOP_initialise, 1, HOLE_GPA), -XEN_EFAULT);
-    CHECK_EQ(vop(v, false, VCPUOP_initialise, 1, ARG), -XEN_ENOSYS);
+    CHECK_EQ(vop(v, false, VCPUOP_initialise, 1, ARG), -XEN_EINVAL); /* 32-bit, null CS */
     CHECK_EQ(vop(v, true, VCPUOP_initialise, 33, ARG), -XEN_EINVAL); /* no vcpu_info */
+    CHECK_EQ(vop(v, true, VCPUOP_initialise, 34, ARG), -XEN_ENOENT);
+    /* 64-bit: each of Xen's checks */
+    c = ctx64(0x8000000000000000ull);
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    c = ctx64(0x1000), c.cpu_regs.x86_64.cr0 = 0x11;
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    c = ctx64(0x1000), c.cpu_regs.x86_64.cr4 = 0;
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    c = ctx64(0x1000), c.cpu_regs.x86_64.efer = 0;
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    c = ctx64(0x1000), c.cpu_regs.x86_64.cr4 |= 1ull << 31;
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    c = ctx64(0x1000), c.cpu_regs.x86_64.efer |= 1ull << 20;
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    c = ctx64(0x1000), c.mode = 2;
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    c = ctx64(0x1000), c.pad = 1;
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EINVAL);
+    CHECK(!d->vcpu[1]->initialised);
+    CHECK_EQ(vop(v, true, VCPUOP_up, 1, 0), -XEN_EINVAL);
+    /* a good one: loaded with Xen's flat segments, RFLAGS masked, LMA added; still down */
+    c = ctx64(0xffffffff80001000ull);
+    CHECK_EQ(init_with(d, 1, &c), 0);
+    struct fake_vcpu *f = fake_vcpu_of(d->vcpu[1]);
+    CHECK(f->state_set);
+    CHECK_EQ(f->state.rip, 0xffffffff80001000ull);
+    CHECK_EQ(f->state.gpr[R_SP], 0x9000);
+    CHECK_EQ(f->state.gpr[R_DI], 7);
+    CHECK_EQ(f->state.rflags, 0x202);
+    CHECK_EQ(f->state.efer, 0x500);
+    CHECK_EQ(f->state.cs.ar, 0xa9b);
+    CHECK_EQ(f->state.ss.ar, 0xc93);
+    CHECK_EQ(f->state.tr.ar, 0x8b);
+    CHECK_EQ(f->state.tr.limit, 0x67);
+    CHECK_EQ(init_with(d, 1, &c), -XEN_EEXIST);
+    CHECK_EQ(vop(v, true, VCPUOP_is_up, 1, 0), 0);
+    domain_destroy(d);
+}
+
+TEST(vcpuop_initialise_32bit_segments)
+{
+    struct domain *d = fake_domain(16, 4, false);
+    struct vcpu_hvm_context c = ctx32();
+    CHECK_EQ(init_with(d, 1, &c), 0);
+    struct fake_vcpu *f = fake_vcpu_of(d->vcpu[1]);
+    CHECK_EQ(f->state.cs.ar, 0xc9b); /* accessed bit added */
+    CHECK_EQ(f->state.ds.ar, 0xc93);
+    CHECK_EQ(f->state.tr.ar, 0x8b); /* busy already */
+    CHECK_EQ(f->state.rip, 0x1000);
+    /* each segment rule of check_segment() and the 32-bit sanity checks */
+    struct {
+        size_t off;
+        uint32_t val;
+    } bad[] = {
+#define R32(f) offsetof(struct vcpu_hvm_context, cpu_regs.x86_32.f)
+        {R32(pad1), 1},         {R32(cs_ar), 0},      {R32(ss_ar), 0},
+        {R32(tr_ar), 0},        {R32(cs_ar), 0x1c9a}, {R32(cs_ar), 0xc92},
+        {R32(ss_ar), 0xc9a},    {R32(ss_ar), 0xc90},  {R32(ds_ar), 0xc98},
+        {R32(tr_ar), 0x9b},     {R32(tr_ar), 0x83},   {R32(cs_ar), 0xc1a},
+        {R32(ds_ar), 0x82},     {R32(cs_ar), 0xcfa},  {R32(ss_ar), 0xcf2},
+        {R32(cs_limit), 0xfff}, /* G set: limit 0xffffff: eip fits; see below */
+#undef R32
+    };
+    for (unsigned i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
+        c = ctx32();
+        memcpy((uint8_t *)&c + bad[i].off, &bad[i].val,
+               bad[i].off == offsetof(struct vcpu_hvm_context, cpu_regs.x86_32.pad1) ||
+                       bad[i].off >= offsetof(struct vcpu_hvm_context, cpu_regs.x86_32.cs_limit)
+                   ? 4
+                   : 2);
+        CHECK_EQ(init_with(d, 2, &c), -XEN_EINVAL);
+    }
+    c = ctx32(), c.cpu_regs.x86_32.cs_ar = 0x49a, c.cpu_regs.x86_32.cs_limit = 0xfff;
+    CHECK_EQ(init_with(d, 2, &c), -XEN_EINVAL); /* EIP 0x1000 beyond a byte-granular limit */
+    c = ctx32(), c.cpu_regs.x86_32.ds_ar = 0, c.cpu_regs.x86_32.es_ar = 0;
+    CHECK_EQ(init_with(d, 2, &c), 0); /* null DS/ES are fine */
+    c = ctx32(), c.cpu_regs.x86_32.efer = 0x400;
+    CHECK_EQ(init_with(d, 3, &c), -XEN_EINVAL); /* LMA without LME */
+    domain_destroy(d);
+}
+
+TEST(vcpuop_up_down_cycle)
+{
+    struct domain *d = fake_domain(16, 3, false);
+    struct vcpu *v = d->vcpu[0];
+    struct vcpu_hvm_context c = ctx64(0x1000);
+    CHECK_EQ(init_with(d, 1, &c), 0);
+    CHECK_EQ(vop(v, true, VCPUOP_is_up, 1, 0), 0);
+    CHECK_EQ(vop(v, true, VCPUOP_up, 1, 0), 0);
+    CHECK_EQ(vop(v, true, VCPUOP_is_up, 1, 0), 1);
+    CHECK_EQ(vop(v, true, VCPUOP_up, 1, 0), 0); /* already up */
+    CHECK_EQ(vop(v, true, VCPUOP_down, 1, 0), 0);
+    CHECK_EQ(vop(v, true, VCPUOP_is_up, 1, 0), 0);
+    CHECK_EQ(vop(v, true, VCPUOP_up, 1, 0), 0);   /* still initialised */
+    CHECK_EQ(vop(v, true, VCPUOP_down, 0, 0), 0); /* vCPU 1 is up: not the last */
+    CHECK(domain_is_running(d));
+    CHECK_EQ(vop(v, true, VCPUOP_is_up, 0, 0), 0);
+    CHECK_EQ(vop(v, true, VCPUOP_down, 1, 0), 0); /* the last: poweroff */
+    CHECK(!domain_is_running(d));
+    CHECK_EQ(d->shutdown_code, SHUTDOWN_poweroff);
     domain_destroy(d);
 }
 
@@ -154,6 +292,8 @@ TEST(vcpuop_timers_and_areas)
         CHECK_EQ(vop(v, is64, VCPUOP_stop_periodic_timer, 1, 0), 0);
         CHECK_EQ(d->vcpu[1]->periodic_period, 0);
         CHECK_EQ(vop(v, is64, VCPUOP_set_singleshot_timer, 1, ARG), -XEN_EINVAL);
+        uint64_t later = xen_system_time() + 3600000000000ull; /* not due: it stays armed */
+        gpa_write(d, ARG, &later, 8);
         CHECK_EQ(vop(v, is64, VCPUOP_set_singleshot_timer, 0, ARG), 0);
         CHECK(v->singleshot != 0);
         CHECK_EQ(vop(v, is64, VCPUOP_stop_singleshot_timer, 1, 0), -XEN_EINVAL);
