@@ -10,6 +10,7 @@ static struct {
     kit_port_fn_t fn;
     unsigned int cpu;
 } ports[KIT_MAX_PORTS];
+static kit_port_fn_t default_fn; /* ports with no handler of their own */
 
 static unsigned int first_bit(xen_ulong_t w)
 {
@@ -17,6 +18,14 @@ static unsigned int first_bit(xen_ulong_t w)
 
     asm("bsf %1, %0" : "=r"(r) : "rm"(w));
     return (unsigned int)r;
+}
+
+/* The handler of port on vCPU cpu: its own (if bound to cpu), else the default, or NULL. */
+static kit_port_fn_t handler_of(unsigned int port, unsigned int cpu)
+{
+    if (port < KIT_MAX_PORTS && ports[port].fn)
+        return ports[port].cpu == cpu ? ports[port].fn : NULL;
+    return default_fn;
 }
 
 /* The upcall on this vCPU: the 2-level scan (ABI.md 8.2), taking only ports bound here. */
@@ -35,14 +44,12 @@ static void upcall(unsigned int vector)
 
         sel &= sel - 1;
         while (bits) {
-            unsigned int b = first_bit(bits), port = w * BITS_PER_WORD + b;
-            xen_ulong_t bit = (xen_ulong_t)1 << b;
+            unsigned int port = w * BITS_PER_WORD + first_bit(bits);
+            kit_port_fn_t fn = handler_of(port, cpu);
 
             bits &= bits - 1;
-            if (port >= KIT_MAX_PORTS || !ports[port].fn || ports[port].cpu != cpu)
-                continue;
-            if (__atomic_fetch_and(&kit_shinfo->evtchn_pending[w], ~bit, __ATOMIC_SEQ_CST) & bit)
-                ports[port].fn(port);
+            if (fn && kit_port_clear(port))
+                fn(port);
         }
     }
     apic_eoi();
@@ -77,9 +84,22 @@ void kit_port_bind(evtchn_port_t port, unsigned int cpu, kit_port_fn_t fn)
     }
 }
 
+void kit_port_default(kit_port_fn_t fn)
+{
+    __atomic_store_n(&default_fn, fn, __ATOMIC_SEQ_CST);
+}
+
 bool kit_port_pending(evtchn_port_t port)
 {
     return (kit_shinfo->evtchn_pending[port / BITS_PER_WORD] >> (port % BITS_PER_WORD)) & 1;
+}
+
+bool kit_port_clear(evtchn_port_t port)
+{
+    volatile xen_ulong_t *word = &kit_shinfo->evtchn_pending[port / BITS_PER_WORD];
+    xen_ulong_t bit = (xen_ulong_t)1 << (port % BITS_PER_WORD);
+
+    return __atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST) & bit;
 }
 
 long kit_evtchn_send(evtchn_port_t port)

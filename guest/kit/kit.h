@@ -127,7 +127,11 @@ long kit_events_init(uint8_t vector);
 long kit_events_init_cpu(unsigned int cpu);
 /* Run fn(port) (interrupts off) when port fires on vCPU cpu (where the port is bound). */
 void kit_port_bind(evtchn_port_t port, unsigned int cpu, kit_port_fn_t fn);
+/* Run fn(port) for events on ports with no handler of their own, on whichever vCPU takes them
+ * (for ports bound by someone else, e.g. the toolstack); NULL leaves such ports pending. */
+void kit_port_default(kit_port_fn_t fn);
 bool kit_port_pending(evtchn_port_t port);
+bool kit_port_clear(evtchn_port_t port); /* clear its pending bit: was it set? */
 long kit_evtchn_send(evtchn_port_t port);
 long kit_evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
 long kit_evtchn_bind_interdomain(domid_t remote, evtchn_port_t rport, evtchn_port_t *port);
