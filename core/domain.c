@@ -99,6 +99,7 @@ static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
     d->accel_ops = ops;
     d->max_vcpus = cfg->max_vcpus;
     d->privileged = cfg->privileged || cfg->ssidref == XHV_SSIDREF_CONTROL;
+    d->stats_on = xhv_stats_default;
     d->ssidref = cfg->ssidref;
     d->cdf_flags = cfg->cdf_flags;
     d->max_evtchn_port = cfg->max_evtchn_port;
@@ -361,6 +362,12 @@ void domain_destroy(struct domain *d)
         if (d->vcpu[i])
             vcpu_join(d->vcpu[i]);
     console_flush(d);
+    if (d->stats_on && xhv_stats_default && /* xhvd --stats: the daemon's log keeps them */
+        d->stats.count[EXK_HCALL] + d->stats.count[EXK_RAW_IO] + d->stats.count[EXK_OTHER]) {
+        char label[16];
+        snprintf(label, sizeof(label), "d%u", d->domain_id);
+        domain_stats_report(d, label, NULL);
+    }
     pthread_mutex_lock(&domain_table_lock);
     if (domain_table[d->domain_id] == d) {
         domain_table[d->domain_id] = NULL;
