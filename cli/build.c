@@ -34,6 +34,7 @@ struct build {
     size_t kernel_len, ramdisk_len;
     struct elf_image img;
     struct pvh_layout_out layout;
+    char *cmdline; /* the config's, plus what the builder adds (NULL: the config's) */
 };
 
 static int fail(struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -279,6 +280,36 @@ static int set_memory_map(struct build *b)
     return 0; /* ENOSYS: the guest has its map in the start info all the same */
 }
 
+/* xhv_evtchn: an unbound port in each peer for the new domain, handed to it on its command
+ * line as "xhv.evtchn=PEER:PORT,..." (the way a toolstack hands a guest its console port). */
+static int connect_evtchn(struct build *b)
+{
+    const struct xl_config *c = b->c;
+    size_t len = (c->cmdline ? strlen(c->cmdline) : 0) + 16 + 24 * c->nr_evtchn;
+    size_t n;
+
+    if (!c->nr_evtchn)
+        return 0;
+    if (!(b->cmdline = malloc(len)))
+        return fail(b, "out of memory");
+    n = (size_t)snprintf(b->cmdline, len, "%s%sxhv.evtchn=", c->cmdline ? c->cmdline : "",
+                         c->cmdline && *c->cmdline ? " " : "");
+    for (unsigned i = 0; i < c->nr_evtchn; i++) {
+        const char *peer = c->evtchn_peers[i];
+        uint32_t id;
+        int port;
+        if (strspn(peer, "0123456789") == strlen(peer))
+            id = (uint32_t)strtoul(peer, NULL, 10);
+        else if (xl_name_to_domid(b->ctx, peer, &id))
+            return fail(b, "xhv_evtchn: no domain named `%s'", peer);
+        if ((port = xc_evtchn_alloc_unbound(b->ctx->xch, id, b->domid)) < 0)
+            return fail(b, "xhv_evtchn: cannot allocate a port in domain %u: %s", id,
+                        strerror(errno));
+        n += (size_t)snprintf(b->cmdline + n, len - n, "%s%u:%d", i ? "," : "", id, port);
+    }
+    return 0;
+}
+
 static int load(struct build *b)
 {
     char why[200];
@@ -287,7 +318,7 @@ static int load(struct build *b)
     struct pvh_layout_in in = {
         .ram_bytes = ram,
         .low_ram_end = XHV_LOW_RAM_END,
-        .cmdline = b->c->cmdline,
+        .cmdline = b->cmdline ? b->cmdline : b->c->cmdline,
         .module = b->ramdisk,
         .module_len = b->ramdisk_len,
         .kernel_lo = b->img.lowest,
@@ -432,7 +463,8 @@ int xhv_build_domain(struct xl_ctx *ctx, struct xl_config *c, bool paused, uint3
         fail(&b, "%s: %s", c->kernel, why);
         goto out;
     }
-    if (create_named(&b) || memory(&b) || load(&b) || boot_vcpu(&b) || write_xenstore(&b))
+    if (create_named(&b) || connect_evtchn(&b) || memory(&b) || load(&b) || boot_vcpu(&b) ||
+        write_xenstore(&b))
         goto out;
     if (!paused && xc_domain_unpause(ctx->xch, b.domid) < 0) {
         fail(&b, "cannot unpause the domain: %s", strerror(errno));
@@ -445,6 +477,7 @@ out:
         xl_domain_destroy(ctx, b.domid); /* a half-built domain never stays */
     free(b.kernel);
     free(b.ramdisk);
+    free(b.cmdline);
     return rc;
 }
 

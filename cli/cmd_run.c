@@ -121,16 +121,6 @@ static const char *shutdown_name(int code)
     return code >= 0 && code <= SHUTDOWN_MAX ? n[code] : "unknown";
 }
 
-static void print_stats(struct domain *d)
-{
-    static const char *const n[EXK_NR] = {"hypercall", "raw_exit", "other"};
-    for (int k = 0; k < EXK_NR; k++) {
-        uint64_t c = d->stats.count[k];
-        fprintf(stderr, "xhv-stats: %-9s %10llu exits %8.1f ns/exit host-side\n", n[k],
-                (unsigned long long)c, c ? (double)d->stats.ns[k] / (double)c : 0.0);
-    }
-}
-
 /* Terminal input for CONSOLEIO_read. */
 static void *stdin_pump(void *arg)
 {
@@ -201,7 +191,7 @@ int cmd_run(int argc, char **argv)
         status = exit_status(code);
     }
     if (o.stats)
-        print_stats(d);
+        domain_stats_report(d, NULL, stderr);
     /* The stdin pump may still hold d: leave the domain to process exit. */
 out:
     free(kernel);

@@ -361,6 +361,14 @@ int xc_hvm_param_set(xc_interface *xch, uint32_t domid, uint32_t param, uint64_t
     return do_op2(xch, __HYPERVISOR_hvm_op, HVMOP_set_param, &a, sizeof(a)) < 0 ? -1 : 0;
 }
 
+int xc_evtchn_alloc_unbound(xc_interface *xch, uint32_t dom, uint32_t remote_dom)
+{
+    struct evtchn_alloc_unbound a = {.dom = (domid_t)dom, .remote_dom = (domid_t)remote_dom};
+    if (do_op2(xch, __HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, &a, sizeof(a)) < 0)
+        return -1;
+    return (int)a.port;
+}
+
 int xc_domain_shutdown(xc_interface *xch, uint32_t domid, int reason)
 {
     struct sched_remote_shutdown arg = {.domain_id = (domid_t)domid, .reason = (unsigned)reason};

@@ -58,6 +58,8 @@ int xc_domain_set_memory_map(xc_interface *xch, uint32_t domid, const struct xc_
 int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *buf, uint32_t size);
 int xc_domain_hvm_setcontext(xc_interface *xch, uint32_t domid, const uint8_t *buf, uint32_t size);
 int xc_hvm_param_set(xc_interface *xch, uint32_t domid, uint32_t param, uint64_t value);
+/* EVTCHNOP_alloc_unbound in dom for remote_dom: the port, or -1 (errno). */
+int xc_evtchn_alloc_unbound(xc_interface *xch, uint32_t dom, uint32_t remote_dom);
 int xc_vcpu_getinfo(xc_interface *xch, uint32_t domid, uint32_t vcpu, xc_vcpuinfo_t *info);
 /* Affinity maps are nr_bits bits (bytes = (nr_bits + 7) / 8); hard or soft may be NULL. */
 int xc_vcpu_setaffinity(xc_interface *xch, uint32_t domid, int vcpu, xc_cpumap_t hard,

@@ -53,6 +53,7 @@ enum xl_action {
 
 #define XL_NAME_MAX 63 /* bytes, like the core's struct domain name */
 
+#define XL_MAX_EVTCHN 8
 struct xl_config {
     char name[XL_NAME_MAX + 1];
     uint64_t memory_mib, maxmem_mib;
@@ -64,6 +65,10 @@ struct xl_config {
     uint32_t ssidref; /* XHV_SSIDREF_CONTROL for a privileged guest */
     xen_domain_handle_t uuid;
     bool uuid_set; /* given in the config (else the builder generates one) */
+    /* xhv_evtchn = [ "PEER", ... ]: one interdomain channel to each (name or domid), made by
+     * the builder: an unbound port in PEER, passed as xhv.evtchn=D:P,... on the cmdline. */
+    char *evtchn_peers[XL_MAX_EVTCHN]; /* malloc'd */
+    unsigned nr_evtchn;
 };
 
 /*

@@ -15,10 +15,10 @@
 
 /* Keys xhv knows; the ones it takes are converted below, the others only warned about. */
 static const char *const known_keys[] = {
-    "name",     "memory",         "maxmem",    "vcpus",    "maxvcpus",    "kernel",
-    "ramdisk",  "cmdline",        "extra",     "root",     "type",        "builder",
-    "pvh",      "on_poweroff",    "on_reboot", "on_crash", "on_watchdog", "on_soft_reset",
-    "seclabel", "xhv_privileged", "uuid",
+    "name",     "memory",         "maxmem",    "vcpus",      "maxvcpus",    "kernel",
+    "ramdisk",  "cmdline",        "extra",     "root",       "type",        "builder",
+    "pvh",      "on_poweroff",    "on_reboot", "on_crash",   "on_watchdog", "on_soft_reset",
+    "seclabel", "xhv_privileged", "uuid",      "xhv_evtchn",
 };
 
 static const char *const action_names[] = {
@@ -223,6 +223,30 @@ static void parse_security(struct xlcfg *cfg, struct xl_config *c, FILE *errf, b
     }
 }
 
+/* xhv_evtchn: a list of up to XL_MAX_EVTCHN peers (domain names or domids). */
+static void parse_evtchn(struct xlcfg *cfg, struct xl_config *c, FILE *errf, bool *err)
+{
+    struct xlcfg_setting *s = xlcfg_find(cfg, "xhv_evtchn");
+    if (!s)
+        return;
+    s->used = true;
+    if (!s->is_list || s->nr_items > XL_MAX_EVTCHN) {
+        bad(errf, s, "`%s' must be a list of at most 8 peer domains", "xhv_evtchn");
+        *err = true;
+        return;
+    }
+    for (unsigned i = 0; i < s->nr_items; i++) {
+        const char *p = s->items[i];
+        bool domid = *p && strspn(p, "0123456789") == strlen(p);
+        if (!domid && xl_name_invalid(p)) {
+            bad(errf, s, "xhv_evtchn: `%s' is not a domain name or id", p);
+            *err = true;
+            return;
+        }
+        c->evtchn_peers[c->nr_evtchn++] = strdup(p);
+    }
+}
+
 static void parse_identity(struct xlcfg *cfg, struct xl_config *c, FILE *errf, bool *err)
 {
     const char *name = get_atom(cfg, "name", errf, err);
@@ -285,6 +309,7 @@ int xl_config_from_cfg(struct xlcfg *cfg, struct xl_config *c, FILE *errf)
     parse_action(cfg, "on_watchdog", &c->on_watchdog, errf, &err);
     parse_action(cfg, "on_soft_reset", &c->on_soft_reset, errf, &err);
     parse_security(cfg, c, errf, &err);
+    parse_evtchn(cfg, c, errf, &err);
     warn_unused(cfg, errf);
     if (err)
         xl_config_free(c);
@@ -311,6 +336,9 @@ void xl_config_free(struct xl_config *c)
     free(c->cmdline);
     free(c->seclabel);
     c->kernel = c->ramdisk = c->cmdline = c->seclabel = NULL;
+    for (unsigned i = 0; i < c->nr_evtchn; i++)
+        free(c->evtchn_peers[i]);
+    c->nr_evtchn = 0;
 }
 
 /* ---- uuid ---- */
@@ -430,6 +458,12 @@ size_t xl_config_format(const struct xl_config *c, char *buf, size_t len)
     if (c->uuid_set) {
         xl_uuid_format(c->uuid, uuid);
         sb_string(&b, "uuid", uuid);
+    }
+    for (unsigned i = 0; i < c->nr_evtchn; i++) {
+        sb_printf(&b, i ? ", " : "xhv_evtchn = [ ");
+        b.n += quote(b.n < b.len ? b.buf + b.n : NULL, b.n < b.len ? b.len - b.n : 0,
+                     c->evtchn_peers[i]);
+        sb_printf(&b, i + 1 == c->nr_evtchn ? " ]\n" : "");
     }
     return b.n;
 }

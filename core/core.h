@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/xen_abi.h"
 
@@ -252,10 +253,17 @@ struct domain_config {
 
 /* Statistics of host-side cost per exit kind (bench). */
 enum exit_kind { EXK_HCALL, EXK_RAW_IO, EXK_OTHER, EXK_NR };
+#define XHV_STATS_NR_HCALLS 64 /* per hypercall number below this */
 struct exit_stats {
     uint64_t count[EXK_NR];
     uint64_t ns[EXK_NR];
+    uint64_t hc_count[XHV_STATS_NR_HCALLS], hc_ns[XHV_STATS_NR_HCALLS];
 };
+/* Domains created from now on account host-side exit costs (xhvd --stats). */
+extern bool xhv_stats_default;
+/* d's exit costs as "xhv-stats: [<label> ]<kind> N exits X ns/exit host-side" lines, then one
+ * "... <hypercall> N calls X ns/call ..." line per hypercall used, on f or (f NULL) the log. */
+void domain_stats_report(struct domain *d, const char *label, FILE *f);
 
 /* xhv's XSM-style labels (the createdomain ssidref; Xen's dummy XSM ignores it): a domain
  * created with XHV_SSIDREF_CONTROL is a control domain, like FLASK's dom0_t. */

@@ -99,6 +99,7 @@ static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
     d->accel_ops = ops;
     d->max_vcpus = cfg->max_vcpus;
     d->privileged = cfg->privileged || cfg->ssidref == XHV_SSIDREF_CONTROL;
+    d->stats_on = xhv_stats_default;
     d->ssidref = cfg->ssidref;
     d->cdf_flags = cfg->cdf_flags;
     d->max_evtchn_port = cfg->max_evtchn_port;
@@ -256,7 +257,7 @@ static bool domain_claim_destroy(struct domain *d)
     bool claimed = false;
     pthread_mutex_lock(&d->lock);
     if (!d->is_dying)
-        claimed = d->is_dying = true;
+        claimed = true, __atomic_store_n(&d->is_dying, true, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&d->lock);
     return claimed;
 }
@@ -290,7 +291,7 @@ void domain_shutdown(struct domain *d, unsigned reason)
     if (d->shutdown_code == -1)
         d->shutdown_code = (int)reason;
     bool first = !d->is_shutting_down;
-    d->is_shutting_down = true;
+    __atomic_store_n(&d->is_shutting_down, true, __ATOMIC_RELEASE);
     if (!d->started) /* never unpaused: no vCPU thread will report stopping */
         d->is_shut_down = true;
     pthread_cond_broadcast(&d->shutdown_cond);
@@ -336,7 +337,9 @@ void domain_crash(struct domain *d, struct vcpu *v, const char *why, ...)
 
 bool domain_is_running(const struct domain *d)
 {
-    return !d->is_shutting_down && !d->is_dying;
+    /* read without d->lock by vCPU loops and waits: atomic, like the writes */
+    return !__atomic_load_n(&d->is_shutting_down, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&d->is_dying, __ATOMIC_ACQUIRE);
 }
 
 int domain_wait_shutdown(struct domain *d)
@@ -352,8 +355,8 @@ int domain_wait_shutdown(struct domain *d)
 void domain_destroy(struct domain *d)
 {
     pthread_mutex_lock(&d->lock);
-    d->is_dying = true;
-    d->is_shutting_down = true;
+    __atomic_store_n(&d->is_dying, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&d->is_shutting_down, true, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&d->shutdown_cond);
     pthread_mutex_unlock(&d->lock);
     domain_kick_all(d);
@@ -361,6 +364,12 @@ void domain_destroy(struct domain *d)
         if (d->vcpu[i])
             vcpu_join(d->vcpu[i]);
     console_flush(d);
+    if (d->stats_on && xhv_stats_default && /* xhvd --stats: the daemon's log keeps them */
+        d->stats.count[EXK_HCALL] + d->stats.count[EXK_RAW_IO] + d->stats.count[EXK_OTHER]) {
+        char label[16];
+        snprintf(label, sizeof(label), "d%u", d->domain_id);
+        domain_stats_report(d, label, NULL);
+    }
     pthread_mutex_lock(&domain_table_lock);
     if (domain_table[d->domain_id] == d) {
         domain_table[d->domain_id] = NULL;

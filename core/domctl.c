@@ -174,7 +174,7 @@ static long domctl_destroydomain(struct vcpu *v, struct domain *d)
     }
     pthread_mutex_lock(&d->lock);
     if (!d->is_dying)
-        claimed = d->is_dying = true;
+        claimed = true, __atomic_store_n(&d->is_dying, true, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&d->lock);
     rcu_unlock_domain(d);
     if (claimed) {

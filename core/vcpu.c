@@ -154,6 +154,36 @@ static void stats_account(struct domain *d, const struct vm_exit *ex)
     uint64_t dt = now_ns() - ex->t_exit;
     __atomic_fetch_add(&d->stats.count[k], 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&d->stats.ns[k], dt, __ATOMIC_RELAXED);
+    uint32_t nr = (uint32_t)ex->cpu.gpr[R_AX]; /* the number (the result goes via ex->ret) */
+    if (k == EXK_HCALL && nr < XHV_STATS_NR_HCALLS) {
+        __atomic_fetch_add(&d->stats.hc_count[nr], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&d->stats.hc_ns[nr], dt, __ATOMIC_RELAXED);
+    }
+}
+
+bool xhv_stats_default;
+
+static void stats_line(FILE *f, const char *label, const char *what, uint64_t n, uint64_t ns,
+                       const char *unit)
+{
+    double avg = n ? (double)ns / (double)n : 0.0;
+    if (f)
+        fprintf(f, "xhv-stats: %s%s%-9s %10llu %ss %8.1f ns/%s host-side\n", label ? label : "",
+                label ? " " : "", what, (unsigned long long)n, unit, avg, unit);
+    else
+        xhv_log(LOG_INFO, "xhv-stats: %s%s%s %llu %ss %.1f ns/%s host-side", label ? label : "",
+                label ? " " : "", what, (unsigned long long)n, unit, avg, unit);
+}
+
+void domain_stats_report(struct domain *d, const char *label, FILE *f)
+{
+    static const char *const kind[EXK_NR] = {"hypercall", "raw_exit", "other"};
+    for (int k = 0; k < EXK_NR; k++)
+        stats_line(f, label, kind[k], d->stats.count[k], d->stats.ns[k], "exit");
+    for (unsigned nr = 0; nr < XHV_STATS_NR_HCALLS; nr++)
+        if (d->stats.hc_count[nr] && hypercall_table[nr].name)
+            stats_line(f, label, hypercall_table[nr].name, d->stats.hc_count[nr],
+                       d->stats.hc_ns[nr], "call");
 }
 
 static void vcpu_stopped(struct domain *d)

@@ -147,11 +147,11 @@ static bool is_canonical(uint64_t va)
 
 static int hvm_ctx_64(struct vcpu *v, const struct vcpu_hvm_x86_64 *r, struct vcpu_init_state *s)
 {
-    const char *bad = !is_canonical(r->rip)       ? "non-canonical RIP"
-                      : !(r->cr0 & X86_CR0_PG)    ? "CR0 without paging"
-                      : !(r->cr4 & X86_CR4_PAE)   ? "CR4 without PAE"
-                      : !(r->efer & EFER_LME)     ? "EFER without LME"
-                                                  : NULL;
+    const char *bad = !is_canonical(r->rip)     ? "non-canonical RIP"
+                      : !(r->cr0 & X86_CR0_PG)  ? "CR0 without paging"
+                      : !(r->cr4 & X86_CR4_PAE) ? "CR4 without PAE"
+                      : !(r->efer & EFER_LME)   ? "EFER without LME"
+                                                : NULL;
     if (bad) {
         gprintk(v, "VCPUOP_initialise: %s", bad);
         return -XEN_EINVAL;

@@ -31,11 +31,13 @@ static bool ctl_bound, xs_bound;
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: xhvd [--foreground] [--socket PATH] [-v]\n\n"
+            "usage: xhvd [--foreground] [--socket PATH] [--stats] [-v]\n\n"
             "The xhv daemon: hosts domains and serves the control socket (default %s, or\n"
             "$XHV_SOCKET) and the xenstore socket PATH.xs. Only root and the daemon's user\n"
             "may connect. --foreground: stay attached and log to stderr; -v: more log (twice\n"
-            "for debug). SIGTERM or SIGINT destroys every domain and exits.\n",
+            "for debug). --stats: account xhv's host-side cost per exit and per hypercall of\n"
+            "every domain, logged (xhv dmesg) when it is destroyed. SIGTERM or SIGINT destroys\n"
+            "every domain and exits.\n",
             XHV_DEFAULT_SOCKET);
 }
 
@@ -48,6 +50,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--foreground") || !strcmp(argv[i], "-f")) {
             o->foreground = true;
+        } else if (!strcmp(argv[i], "--stats")) {
+            xhv_stats_default = true;
         } else if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
             o->socket = argv[++i];
         } else if (!strncmp(argv[i], "-v", 2) && strspn(argv[i] + 1, "v") == strlen(argv[i] + 1)) {

@@ -600,13 +600,13 @@ TEST(evtchn_tool_connects_two_domains)
 
 struct race {
     struct domain *a;
-    volatile bool stop;
+    bool stop;
 };
 
 static void *sender(void *arg)
 {
     struct race *r = arg;
-    while (!r->stop)
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
         for (unsigned p = 1; p < 8; p++)
             evtchn_send(r->a, p);
     return NULL;
@@ -630,7 +630,7 @@ TEST(evtchn_send_races_close_and_destroy)
         CHECK_EQ(bind_interdomain(b->vcpu[0], a->domain_id, p, &lb), 0);
     }
     domain_destroy(b); /* while a keeps sending to it */
-    r.stop = true;
+    __atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
     domain_destroy(a);
 }

@@ -269,6 +269,24 @@ TEST(xlcfg_privileged)
     check_bad(BASE "xhv_privileged = 2\n", "parameter `xhv_privileged'", 3);
 }
 
+TEST(xlcfg_evtchn_peers)
+{
+    struct res r, r2;
+    char buf[1024];
+    load(&r, BASE "xhv_evtchn = [ 'pong', \"7\", 'pong' ]\n", NULL, 0);
+    CHECK(r.rc == 0 && r.c.nr_evtchn == 3);
+    CHECK(!strcmp(r.c.evtchn_peers[0], "pong") && !strcmp(r.c.evtchn_peers[1], "7"));
+    xl_config_format(&r.c, buf, sizeof(buf));
+    CHECK(strstr(buf, "xhv_evtchn = [ \"pong\", \"7\", \"pong\" ]\n") != NULL);
+    load(&r2, buf, NULL, 0);
+    CHECK(r2.rc == 0 && r2.c.nr_evtchn == 3 && !strcmp(r2.c.evtchn_peers[2], "pong"));
+    done(&r);
+    done(&r2);
+    check_bad(BASE "xhv_evtchn = 'pong'\n", "must be a list", 3);
+    check_bad(BASE "xhv_evtchn = [ 'a/b' ]\n", "not a domain name or id", 3);
+    check_bad(BASE "xhv_evtchn = [ 'a','a','a','a','a','a','a','a','a' ]\n", "at most 8", 3);
+}
+
 TEST(xlcfg_names_and_uuid)
 {
     check_bad("kernel = '/k'\n", "domain name must be specified", 0);

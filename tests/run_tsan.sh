@@ -1,0 +1,30 @@
+#!/bin/bash
+# run_tsan.sh BUILD_DIR: the ThreadSanitizer pass (make check-tsan): unit tests, then the guests
+# with concurrent vCPUs and event channels. Any TSan report fails its case. Ends with
+# "tsan: N passed, N failed".
+set -u
+b=${1:-build-tsan}
+export TSAN_OPTIONS="report_thread_leaks=0 halt_on_error=0 exitcode=66"
+pass=0 fail=0
+run() { # NAME COMMAND...
+    local name=$1 out
+    shift
+    out=$("$@" 2>&1)
+    local st=$?
+    if [ $st = 0 ] && ! grep -q "WARNING: ThreadSanitizer" <<<"$out"; then
+        echo "PASS $name"; pass=$((pass + 1))
+    else
+        echo "FAIL $name: exit $st"; grep -A12 "WARNING: ThreadSanitizer" <<<"$out" | head -40
+        fail=$((fail + 1))
+    fi
+}
+XHV_SKIP_TESTS=domain_limit_enospc run unit "$b/unit_tests"
+if [ -c /dev/kvm ]; then
+    run smp "$b/xhv" run --vcpus 4 build/guest/smp.elf
+    run evtchn "$b/xhv" run build/guest/evtchn.elf
+    run privileged "$b/xhv" run --privileged build/guest/privileged.elf
+else
+    echo "SKIPPED guests (no /dev/kvm)"
+fi
+echo "tsan: $pass passed, $fail failed"
+[ $fail = 0 ]
