@@ -40,6 +40,9 @@ for b in $builds; do
     echo "== xl verbs through the daemon ($b)"
     tests/integration/test_cli.sh "$b" 2>&1 | tee "$log"
     tally "$log" "cli ($b)"
+    echo "== ping-pong between two domains over event channels ($b)"
+    tests/integration/test_pingpong.sh "$b" 2>&1 | tee "$log"
+    tally "$log" "pingpong ($b)"
 done
 echo
 [ $skip = 0 ] || echo "$skip skipped (SKIPPED tests did not run and are not counted as passed)"
