@@ -39,7 +39,7 @@ XS_OBJ     := $(call obj,$(XS_SRC))
 DAEMON_OBJ := $(call obj,$(DAEMON_SRC))
 GEN_HDR    := $(O)/gen/compat_layout.h
 
-.PHONY: all check check-fast check-san check-tsan unit guests bench bench-domains clean format format-check fuzz
+.PHONY: all check check-fast check-san check-tsan unit guests bench bench-domains bench-events clean format format-check fuzz
 all: $(O)/xhv $(O)/xhvd $(O)/unit_tests $(O)/proto_fuzz $(O)/xs_standalone guests
 
 $(O)/obj/%.o: %.c $(GEN_HDR)

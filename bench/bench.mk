@@ -1,4 +1,5 @@
-# bench.mk: `make bench` builds the bench guest and runs bench/run_bench.sh (not a test).
+# bench.mk: `make bench` builds the bench guest and runs bench/run_bench.sh (not a test);
+# `make bench-domains` and `make bench-events` run the domain and event-channel benchmarks.
 BENCH_OBJ := $(O)/obj/bench/dispatch_bench.o
 
 $(O)/dispatch_bench: $(BENCH_OBJ) $(LOADER_OBJ) $(CORE_OBJ)
@@ -14,3 +15,7 @@ $(O)/rawvm_bench: bench/rawvm_bench.c
 
 bench-domains: $(O)/xhv $(O)/xhvd $(O)/rawvm_bench guests
 	bench/bench_domains.sh $(O)
+
+# Cross-domain event channels: round trips, one-way bursts, host-side cost per send.
+bench-events: $(O)/xhv $(O)/xhvd guests
+	bench/bench_events.sh $(O)
