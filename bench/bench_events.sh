@@ -97,7 +97,8 @@ printf '%-58s %14s\n' "null hypercall (XENVER_version), bench guest, host-side" 
 printf '%-58s %14s\n' "null hypercall (XENVER_version), bench guest, guest-side" "$g_null ns/call"
 awk -v s="$h_send" -v o="$o_send" -v h="$h_null" -v r="$g_rtt" -v g="$g_null" 'BEGIN {
     printf "ratios: host send/null hypercall %.2f (round trips), %.2f (burst); guest round trip/null hypercall %.1f\n", s / h, o / h, r / g }'
-echo "   host-side send = KVM_SIGNAL_MSI waking the peer's halted vCPU thread (+ vcpu_wake); unpinned,"
-echo "   the sender's thread also waits while the peer it woke takes its CPU (2 cores)"
+echo "   a send that finds the peer idle injects its upcall with KVM_SIGNAL_MSI, which wakes the"
+echo "   peer's halted vCPU in the kernel: that ioctl, not xhv's dispatch, is most of its host-side"
+echo "   cost (a send to a port still pending, as in most of the burst, injects nothing)"
 echo "   one-way: a send to a port whose pending bit is still set only sets it again, so pong"
 echo "   sees one event per upcall however many sends it absorbed (events <= sends)"
