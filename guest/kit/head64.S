@@ -29,9 +29,8 @@ _start:				/* EBX = start_info GPA; no stack */
 	mov %eax, %cr0
 	ljmp $KERNEL_CS, $start64
 
-	.section .text.head, "ax"
-	.code64
-start64:
+/* The kit's flat data segments in DS, ES, SS; FS and GS null. Clobbers EAX. */
+	.macro load_data_segments
 	mov $KERNEL_DS, %eax
 	mov %eax, %ds
 	mov %eax, %es
@@ -39,6 +38,12 @@ start64:
 	xor %eax, %eax
 	mov %eax, %fs
 	mov %eax, %gs
+	.endm
+
+	.section .text.head, "ax"
+	.code64
+start64:
+	load_data_segments
 	lea boot_stack_top(%rip), %rsp
 	mov %esi, %edi
 	call kit_start
@@ -62,13 +67,7 @@ _hypercall_stub:
 	.globl kit_ap_entry
 kit_ap_entry:
 	lgdt gdt_desc(%rip)
-	mov $KERNEL_DS, %eax
-	mov %eax, %ds
-	mov %eax, %es
-	mov %eax, %ss
-	xor %eax, %eax
-	mov %eax, %fs
-	mov %eax, %gs
+	load_data_segments
 	pushq $KERNEL_CS		/* a real CS selector: iretq from interrupts needs one */
 	lea 1f(%rip), %rax
 	push %rax

@@ -158,6 +158,14 @@ expect create-console 0 "Test result: PASS"
 x console hello-console
 expect console-verb 0 "hello-arg"
 
+# An SMP guest built by the toolstack: vCPU 0 boots, the guest brings up the others itself.
+x create -c $cfgs/hello.cfg 'name="smp4"' 'kernel="build/guest/smp.elf"' 'vcpus=4'
+expect create-smp 0 "Test result: PASS"
+x vcpu-list smp4
+n=$(awk '$1 == "smp4"' <<<"$out" | wc -l)
+[ "$st" = 0 ] && [ "$n" = 4 ] && ok vcpu-list-smp || ko vcpu-list-smp "exit $st, $n of 4 vCPUs listed"
+x destroy smp4
+
 x create $cfgs/hello.cfg 'name="nokernel"' 'kernel="/nonexistent/k.elf"'
 expect missing-kernel 1 "cannot read kernel /nonexistent/k.elf"
 x create $cfgs/hello.cfg 'name="notelf"' "kernel=\"$cfgs/hello.cfg\""

@@ -50,7 +50,8 @@ static void bad_initialise(void)
            -XEN_EEXIST);
     EXPECT("VCPUOP_initialise of a missing vCPU",
            HYPERVISOR_vcpu_op(VCPUOP_initialise, NR_CPUS, &c), -XEN_ENOENT);
-    EXPECT("VCPUOP_initialise from NULL", HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, NULL), -XEN_EFAULT);
+    EXPECT("VCPUOP_initialise from NULL", HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, NULL),
+           -XEN_EFAULT);
     c.mode = 7;
     EXPECT("VCPUOP_initialise, unknown mode", HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &c),
            -XEN_EINVAL);
@@ -60,13 +61,13 @@ static void bad_initialise(void)
            -XEN_EINVAL);
     kit_vcpu_context(&c, 1, ap_main, stacks[1] + sizeof(stacks[1]));
     c.cpu_regs.x86_64.cr0 &= ~0x80000000ull;
-    EXPECT("VCPUOP_initialise, 64-bit without paging",
-           HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &c), -XEN_EINVAL);
+    EXPECT("VCPUOP_initialise, 64-bit without paging", HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &c),
+           -XEN_EINVAL);
     kit_vcpu_context(&c, 1, ap_main, stacks[1] + sizeof(stacks[1]));
     c.mode = VCPU_HVM_MODE_32B; /* all-zero segments: a null CS */
     memset(&c.cpu_regs, 0, sizeof(c.cpu_regs));
-    EXPECT("VCPUOP_initialise, 32-bit with a null CS",
-           HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &c), -XEN_EINVAL);
+    EXPECT("VCPUOP_initialise, 32-bit with a null CS", HYPERVISOR_vcpu_op(VCPUOP_initialise, 1, &c),
+           -XEN_EINVAL);
 }
 
 static void bring_up(void)
@@ -76,7 +77,8 @@ static void bring_up(void)
     for (unsigned int i = 1; i < NR_CPUS; i++) {
         kit_vcpu_context(&c, i, ap_main, stacks[i] + sizeof(stacks[i]));
         EXPECT("VCPUOP_initialise of an AP", HYPERVISOR_vcpu_op(VCPUOP_initialise, i, &c), 0);
-        EXPECT("VCPUOP_initialise again", HYPERVISOR_vcpu_op(VCPUOP_initialise, i, &c), -XEN_EEXIST);
+        EXPECT("VCPUOP_initialise again", HYPERVISOR_vcpu_op(VCPUOP_initialise, i, &c),
+               -XEN_EEXIST);
         EXPECT("initialised but still down", HYPERVISOR_vcpu_op(VCPUOP_is_up, i, NULL), 0);
         EXPECT("VCPUOP_up", HYPERVISOR_vcpu_op(VCPUOP_up, i, NULL), 0);
         EXPECT("VCPUOP_is_up after up", HYPERVISOR_vcpu_op(VCPUOP_is_up, i, NULL), 1);
