@@ -124,4 +124,8 @@ else
     ko destroy-peer-mid-run "ping never got to its round trips"
 fi
 kill -0 "$dpid" 2>/dev/null && ok daemon-survives || ko daemon-survives "xhvd exited"
+kill "$dpid" && wait "$dpid" # leaks are reported at exit
+dpid=
+out=$(grep -E "AddressSanitizer|LeakSanitizer|runtime error:" "$tmp/xhvd.log")
+[ -z "$out" ] && ok no-sanitizer-reports || ko no-sanitizer-reports "in xhvd's log"
 finish
