@@ -30,7 +30,7 @@ awk -v a="$g_h" -v b="$g_r" -v c="$g_e" -v h="$h_h" -v r="$h_r" 'BEGIN {
 echo "== core dispatch without KVM (same exits through vcpu_handle_exit, warm caches)"
 "$b/dispatch_bench"
 if command -v valgrind >/dev/null; then
-    for k in hcall raw; do
+    for k in hcall raw send; do
         valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.$k" "$b/dispatch_bench" 100000 $k \
             >/dev/null 2>"$tmp/cg.$k.log" || true
         awk -v k=$k '/Collected/ {printf "callgrind: %-5s %.0f instructions per exit (100000 exits, incl. setup)\n", k, $4/100000}' "$tmp/cg.$k.log"
