@@ -102,7 +102,7 @@ static void dump_domain(struct domain *d)
     bool dying = d->is_dying, down = d->is_shut_down, stopping = d->is_shutting_down;
     int code = d->shutdown_code;
     pthread_mutex_unlock(&d->lock);
-    xhv_log(LOG_INFO, "General information for domain %u (%s):", d->domain_id, d->name);
+    xhv_log(LOG_INFO, "General information for domain %u:", d->domain_id);
     xhv_log(LOG_INFO, "    refcnt=%u dying=%d pause_count=%u shutting_down=%d shut_down=%d code=%d",
             refcnt, dying, pause, stopping, down, code);
     xhv_log(LOG_INFO, "    nr_pages=%llu max_pages=%llu privileged=%d",
