@@ -67,13 +67,15 @@ static void clear_pending(evtchn_port_t port)
                        ~((xen_ulong_t)1 << (port % BITS_PER_WORD)), __ATOMIC_SEQ_CST);
 }
 
-/* SCHEDOP_poll on one port: returns once it is pending or after WAIT_NS. */
+/* SCHEDOP_poll on one port until it is pending or WAIT_NS pass (a poll may return early: an
+ * earlier event woke this vCPU while it was not polling). */
 static bool wait_port(evtchn_port_t port)
 {
     struct sched_poll poll = {.nr_ports = 1, .timeout = xen_system_time() + WAIT_NS};
 
     set_xen_guest_handle(poll.ports, &port);
-    HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+    while (!pending(port) && xen_system_time() < poll.timeout)
+        HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
     return pending(port);
 }
 
