@@ -174,6 +174,30 @@ TEST(virq_dom_exc_crash_and_unbound)
     domain_destroy(p);
 }
 
+/* A running domain: DOM_EXC once its last vCPU has stopped (vcpu_stopped()), not before. */
+TEST(virq_dom_exc_running_domain)
+{
+    struct domain *p = fake_domain(16, 1, true), *a = domu(1), *b = fake_domain(16, 1, false);
+    struct vcpu *v = b->vcpu[0];
+    struct sched_shutdown s = {.reason = SHUTDOWN_poweroff};
+    const uint64_t args[5] = {SCHEDOP_shutdown, ARG};
+    uint32_t port = bound(a, VIRQ_DOM_EXC, 0);
+
+    CHECK_EQ(set_handler(p->vcpu[0], a->domain_id, VIRQ_DOM_EXC), 0);
+    gpa_write(b, ARG, &s, sizeof(s));
+    struct vm_exit ex = fake_hcall_exit(v, 0, true, __HYPERVISOR_sched_op, args);
+    fake_script_exit(v, &ex);
+    CHECK_EQ(domain_unpause(b), 0);
+    CHECK_EQ(domain_wait_shutdown(b), SHUTDOWN_poweroff);
+    vcpu_join(v); /* the send follows the shut-down state, on the vCPU's thread */
+    CHECK(evtchn_port_is_pending(a, port));
+    ack(a, port);
+    domain_destroy(b);
+    CHECK(evtchn_port_is_pending(a, port));
+    domain_destroy(a);
+    domain_destroy(p);
+}
+
 static unsigned dom0_virqs[NR_VIRQS];
 static void dom0_notify(unsigned virq)
 {
