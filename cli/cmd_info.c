@@ -1,5 +1,5 @@
 /* cmd_info.c: `xhv info [FIELD]` (sysctl physinfo + xen_version, shaped like xl info) and
- * `xhv dmesg [-c]` (sysctl readconsole: xhvd's log ring). */
+ * `xhv dmesg [-c]` (sysctl readconsole: xhvd's log ring), `xhv debug-keys KEYS`. */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -187,6 +187,25 @@ int cmd_dmesg(int argc, char **argv)
         fwrite(buf, 1, count, stdout);
         if (index == prev) /* not incremental: all of it came at once */
             break;
+    }
+    xl_ctx_close(&ctx);
+    return rc;
+}
+
+/* xl debug-keys: one argument, every character a key; what the keys print is in dmesg. */
+int cmd_debug_keys(int argc, char **argv)
+{
+    struct xl_ctx ctx;
+    int rc = 0;
+    if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fprintf(stderr, "usage: xhv debug-keys KEYS\n");
+        return 1;
+    }
+    if (xl_ctx_open(&ctx, "debug-keys", false))
+        return 1;
+    if (xc_send_debug_keys(ctx.xch, argv[1]) < 0) {
+        xl_perror(&ctx, "cannot send debug keys");
+        rc = 1;
     }
     xl_ctx_close(&ctx);
     return rc;

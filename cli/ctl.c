@@ -313,6 +313,22 @@ int xc_readconsolering(xc_interface *xch, char *buffer, unsigned int *pnr_chars,
     return rc;
 }
 
+/* xc_send_debug_keys(): sysctl debug_keys with strlen(keys) keys. */
+int xc_send_debug_keys(xc_interface *xch, const char *keys)
+{
+    struct xen_sysctl s = {.cmd = XEN_SYSCTL_debug_keys};
+    size_t len = strlen(keys);
+    char *b = bounce_in(xch, keys, len);
+    int rc;
+    if (!b)
+        return -1;
+    set_xen_guest_handle(s.u.debug_keys.keys, b);
+    s.u.debug_keys.nr_keys = (uint32_t)len;
+    rc = do_sysctl(xch, &s);
+    bounce_out(xch, b, NULL, len);
+    return rc;
+}
+
 /* ---- memory_op, hvm_op, sched_op, xen_version ---- */
 
 int xc_domain_populate_physmap_exact(xc_interface *xch, uint32_t domid, unsigned long nr_extents,

@@ -71,6 +71,8 @@ int xc_sched_id(xc_interface *xch, int *sched_id);
 /* sysctl readconsole into buffer (*pnr_chars: size in, bytes out). */
 int xc_readconsolering(xc_interface *xch, char *buffer, unsigned int *pnr_chars, int clear,
                        int incremental, uint32_t *pindex);
+/* sysctl debug_keys: each character of keys is a debug key (unknown ones do nothing). */
+int xc_send_debug_keys(xc_interface *xch, const char *keys);
 /* xen_version sub-op cmd; arg (may be NULL) of the sub-op's size. Returns the result. */
 int xc_version(xc_interface *xch, int cmd, void *arg);
 

@@ -34,6 +34,9 @@ static const struct xhv_cmd cmds[] = {
     {"console", cmd_console, "console DOM",
      "print a domain's console until it shuts down or goes away"},
     {"dmesg", cmd_dmesg, "dmesg [-c]", "print xhvd's log (-c: and clear it)"},
+    {"debug-keys", cmd_debug_keys, "debug-keys KEYS",
+     "send debug keys to xhv (h: list them, q: dump domains and raise VIRQ_DEBUG; output in "
+     "dmesg)"},
     {"info", cmd_info, "info [FIELD]", "print host and hypervisor information"},
     {"vcpu-list", cmd_vcpu_list, "vcpu-list [DOM ...]", "list the vCPUs of domains"},
     {"vcpu-pin", cmd_vcpu_pin, "vcpu-pin DOM VCPU|all CPUS",

@@ -24,6 +24,7 @@ int cmd_reboot(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_unpause(int argc, char **argv);
 int cmd_dmesg(int argc, char **argv);
+int cmd_debug_keys(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_vcpu_list(int argc, char **argv);
 int cmd_vcpu_pin(int argc, char **argv);

@@ -5,6 +5,7 @@
 
 #include "core/accel.h"
 #include "core/core.h"
+#include "core/event.h"
 #include "core/hypercall.h"
 
 /*
@@ -228,8 +229,9 @@ void console_flush(struct domain *d)
     console_drain();
 }
 
-/* Input for CONSOLEIO_read. As Xen's serial_rx ring: when full, new characters are lost.
- * TODO(event channels): raise VIRQ_CONSOLE at the console domain. */
+/* Input for CONSOLEIO_read. As Xen's serial_rx ring: when full, new characters are lost, and
+ * VIRQ_CONSOLE is raised every time (so the reader never gets stuck). Xen raises it at the
+ * hardware domain, whose ring it is; in xhv the ring is the console domain's own. */
 void console_input(struct domain *d, const char *buf, size_t len)
 {
     struct console *c = &d->console;
@@ -238,6 +240,7 @@ void console_input(struct domain *d, const char *buf, size_t len)
     for (size_t i = 0; i < len && c->in_prod - c->in_cons < sizeof(c->in); i++)
         c->in[c->in_prod++ % sizeof(c->in)] = buf[i];
     pthread_mutex_unlock(&c->lock);
+    send_guest_global_virq(d, VIRQ_CONSOLE);
 }
 
 /* guest_console_write(): 0, or -EFAULT (bytes before the bad chunk are already written). */

@@ -6,6 +6,7 @@
 
 #include "core/accel.h"
 #include "core/core.h"
+#include "core/event.h"
 
 struct domain *domain_table[XHV_DOMID_LIMIT];
 static unsigned nr_domains; /* live, under domain_table_lock */
@@ -290,12 +291,14 @@ void domain_shutdown(struct domain *d, unsigned reason)
     pthread_mutex_lock(&d->lock);
     if (d->shutdown_code == -1)
         d->shutdown_code = (int)reason;
-    bool first = !d->is_shutting_down;
+    bool first = !d->is_shutting_down, finalised = false;
     __atomic_store_n(&d->is_shutting_down, true, __ATOMIC_RELEASE);
-    if (!d->started) /* never unpaused: no vCPU thread will report stopping */
-        d->is_shut_down = true;
+    if (!d->started && !d->is_shut_down) /* never unpaused: no vCPU thread will report */
+        d->is_shut_down = finalised = true;
     pthread_cond_broadcast(&d->shutdown_cond);
     pthread_mutex_unlock(&d->lock);
+    if (finalised) /* __domain_finalise_shutdown() */
+        send_global_virq(VIRQ_DOM_EXC);
     if (first) {
         xhv_log(LOG_INFO, "d%u: shutdown, reason %d", d->domain_id, d->shutdown_code);
         domain_kick_all(d);
@@ -370,6 +373,8 @@ void domain_destroy(struct domain *d)
         snprintf(label, sizeof(label), "d%u", d->domain_id);
         domain_stats_report(d, label, NULL);
     }
+    clear_global_virq_handlers(d); /* domain_kill(): evtchn_destroy(), then DOMDYING_dead */
+    send_global_virq(VIRQ_DOM_EXC);
     pthread_mutex_lock(&domain_table_lock);
     if (domain_table[d->domain_id] == d) {
         domain_table[d->domain_id] = NULL;
@@ -383,4 +388,5 @@ void domain_destroy(struct domain *d)
         pthread_cond_wait(&d->shutdown_cond, &d->lock);
     pthread_mutex_unlock(&d->lock);
     domain_free(d);
+    send_global_virq(VIRQ_DOM_EXC); /* complete_domain_destroy() */
 }

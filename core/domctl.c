@@ -3,6 +3,7 @@
 
 #include "core/accel.h"
 #include "core/domctl.h"
+#include "core/event.h"
 #include "core/hypercall.h"
 #include "core/xsm.h"
 
@@ -362,6 +363,8 @@ static long domctl_locked(struct vcpu *v, struct domain *d, struct xen_domctl *o
     case XEN_DOMCTL_setvcpuaffinity:
     case XEN_DOMCTL_getvcpuaffinity:
         return domctl_vcpuaffinity(v, d, op);
+    case XEN_DOMCTL_set_virq_handler:
+        return domctl_set_virq_handler(v, d, op->u.set_virq_handler.virq);
     case XEN_DOMCTL_getvcpuinfo: {
         long rc = domctl_getvcpuinfo(d, op);
         *copyback = rc == 0;

@@ -25,6 +25,9 @@ struct domain *domain_find_from(domid_t first);
 unsigned host_nr_cpu_ids(void); /* Xen's nr_cpu_ids: highest possible CPU + 1 */
 unsigned host_paddr_bits(void); /* CPUID 0x80000008 physical address width */
 
+/* XEN_SYSCTL_debug_keys (core/keyhandler.c): 0 or -XEN_EFAULT. */
+long sysctl_debug_keys(struct vcpu *v, const struct xen_sysctl_debug_keys *k);
+
 /* Per-vCPU domctls (core/domctl_vcpu.c): {set,get}vcpuaffinity, getvcpuinfo. */
 long domctl_vcpuaffinity(struct vcpu *caller, struct domain *d, struct xen_domctl *op);
 long domctl_getvcpuinfo(struct domain *d, struct xen_domctl *op);

@@ -30,6 +30,27 @@ bool virq_is_global(unsigned virq);
 void send_guest_global_virq(struct domain *d, unsigned virq);
 /* EVTCHNOP_send from inside xhv on behalf of d (evtchn_send()): 0 or -XEN_EINVAL. */
 int evtchn_send(struct domain *d, unsigned port);
+/* The port VIRQ virq is bound to on v (0 = none). */
+uint32_t evtchn_virq_port(struct vcpu *v, unsigned virq);
+
+/* ---- global VIRQ routing (core/virq.c) ---- */
+/* send_global_virq(): to the domain set with XEN_DOMCTL_set_virq_handler, else to the
+ * hardware domain (xhv: domain 0, i.e. the notifier below). Any thread; the caller must hold
+ * no domain, event-channel or domain-table lock. */
+void send_global_virq(uint32_t virq);
+/* 0, or -XEN_EINVAL (virq out of range or not global, d dying). */
+int set_global_virq_handler(struct domain *d, uint32_t virq);
+/* Forget d as a handler (domain_destroy(), before it waits for references). */
+void clear_global_virq_handlers(struct domain *d);
+/* The handler set for virq (not referenced: for tests and dumps), NULL = the default. */
+struct domain *global_virq_handler(uint32_t virq);
+/* Domain 0 (no vCPUs): fn(virq) gets its global VIRQs, from any thread, with no core lock
+ * held; it must not block (the daemon wakes its event loop). NULL: they are dropped. */
+void control_set_virq_notify(void (*fn)(unsigned virq));
+/* New text in the host log ring (core/log.c): VIRQ_CON_RING, deferred and rate-limited. */
+void console_ring_notify(void);
+/* XEN_DOMCTL_set_virq_handler on d (found by do_domctl()). */
+long domctl_set_virq_handler(struct vcpu *v, struct domain *d, uint32_t virq);
 
 /* ---- 2-level ABI (core/event_2l.c): bit operations on the guest's shared_info ---- */
 /* 4096 ports with the 64-bit shared_info layout, 1024 with the 32-bit one. */

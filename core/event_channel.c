@@ -198,19 +198,6 @@ static long evtchn_bind_interdomain(struct vcpu *v, struct evtchn_bind_interdoma
     return 0;
 }
 
-bool virq_is_global(unsigned virq)
-{
-    switch (virq) {
-    case VIRQ_TIMER:
-    case VIRQ_DEBUG:
-    case VIRQ_XENOPROF:
-    case VIRQ_XENPMU:
-        return false;
-    default:
-        return true; /* x86: arch_virq_is_global() is true for VIRQ_ARCH_0..7 */
-    }
-}
-
 /* A new port in d's own table, bound to vcpu_id; its number or a negative errno. */
 static int bind_local(struct domain *d, uint8_t state, uint32_t vcpu_id, uint32_t what)
 {
@@ -401,6 +388,19 @@ void send_guest_vcpu_virq(struct vcpu *v, unsigned virq)
     if (port)
         evtchn_2l_set_pending(v, port);
     pthread_mutex_unlock(&e->lock);
+}
+
+uint32_t evtchn_virq_port(struct vcpu *v, unsigned virq)
+{
+    struct evtchn_domain *e = v->domain->evtchn;
+    uint32_t port = 0;
+
+    if (e && virq < NR_VIRQS) {
+        pthread_mutex_lock(&e->lock);
+        port = e->virq_to_evtchn[v->vcpu_id][virq];
+        pthread_mutex_unlock(&e->lock);
+    }
+    return port;
 }
 
 /* ---- status, vCPU binding, unmask ---- */

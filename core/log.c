@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/core.h"
+#include "core/event.h"
 
 int xhv_log_level = LOG_WARN;
 
@@ -45,6 +45,7 @@ static void log_emit(enum log_level lvl, const char *prefix, const char *fmt, va
     pthread_mutex_lock(&log_lock);
     log_ring_put(line, len);
     pthread_mutex_unlock(&log_lock);
+    console_ring_notify();
     if ((int)lvl <= xhv_log_level)
         fwrite(line, 1, len, stderr);
 }

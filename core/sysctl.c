@@ -305,6 +305,9 @@ static long sysctl_op(struct vcpu *v, struct xen_sysctl *op, bool *copyback)
         long rc = xsm_readconsole(v, op->u.readconsole.clear);
         return rc ? rc : readconsole(v, &op->u.readconsole);
     }
+    case XEN_SYSCTL_debug_keys: /* handle_keypress() per key; nothing to copy back */
+        *copyback = false;
+        return sysctl_debug_keys(v, &op->u.debug_keys);
     case XEN_SYSCTL_sched_id: /* credit2, 4.17's default scheduler (Linux schedules) */
         op->u.sched_id.sched_id = XEN_SCHEDULER_CREDIT2;
         return 0;

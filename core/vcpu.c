@@ -5,6 +5,7 @@
 
 #include "core/accel.h"
 #include "core/core.h"
+#include "core/event.h"
 #include "core/hypercall.h"
 #include "core/xhv_ports.h"
 
@@ -193,11 +194,14 @@ static void vcpu_stopped(struct domain *d)
     for (unsigned i = 0; i < d->max_vcpus; i++)
         if (d->vcpu[i]->thread_started && d->vcpu[i]->runstate != RUNSTATE_offline)
             all = false;
+    bool finalised = all && !d->is_shut_down && !d->is_dying; /* a kill sends its own */
     if (all) {
         d->is_shut_down = true;
         pthread_cond_broadcast(&d->shutdown_cond);
     }
     pthread_mutex_unlock(&d->lock);
+    if (finalised) /* __domain_finalise_shutdown() */
+        send_global_virq(VIRQ_DOM_EXC);
 }
 
 /* While the controller has d paused: park (runnable, not running). Returns with the

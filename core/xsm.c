@@ -102,6 +102,12 @@ int xsm_hvm_param(const struct vcpu *v, const struct domain *t)
     return xsm_default_action(XSM_TARGET, v->domain, t);
 }
 
+int xsm_set_virq_handler(const struct vcpu *v, const struct domain *d, uint32_t virq)
+{
+    (void)virq;
+    return xsm_default_action(XSM_PRIV, v->domain, d);
+}
+
 /* XSM_DM_PRIV: the target's device model (none in xhv) or a control domain. */
 int xsm_schedop_shutdown(const struct vcpu *v, const struct domain *t)
 {

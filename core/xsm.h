@@ -46,4 +46,7 @@ int xsm_memory_stat_reservation(const struct vcpu *v, const struct domain *t);
 int xsm_add_to_physmap(const struct vcpu *v, const struct domain *t);
 int xsm_hvm_param(const struct vcpu *v, const struct domain *t);
 
+/* XEN_DOMCTL_set_virq_handler: XSM_PRIV (checked again after xsm_domctl(), as Xen). */
+int xsm_set_virq_handler(const struct vcpu *v, const struct domain *d, uint32_t virq);
+
 #endif

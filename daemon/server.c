@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "core/event.h"
 #include "daemon/xhvd.h"
 
 #define ACCEPT_BATCH 64
@@ -19,7 +21,11 @@
 static int epfd = -1;
 static struct ev_source ev_ctl = {EV_LISTEN, -1}, ev_xs = {EV_XS_LISTEN, -1};
 static struct ev_source ev_sig = {EV_SIGNAL, -1};
-static int spare_fd = -1; /* given up to accept-and-close a connection when out of fds */
+/* Domain 0's global VIRQs (core/virq.c): a bit per VIRQ, and an eventfd that wakes the loop.
+ * The eventfd is never closed: a vCPU thread may still be notifying while we exit. */
+static struct ev_source ev_virq = {EV_VIRQ, -1};
+static uint32_t virq_bits; /* atomic */
+static int spare_fd = -1;  /* given up to accept-and-close a connection when out of fds */
 static struct token_bucket refuse_log_bucket;
 
 int server_watch(struct ev_source *s, uint32_t events)
@@ -152,6 +158,42 @@ static void on_accept(struct ev_source *l)
     }
 }
 
+/* Any thread, no core lock held: note the VIRQ and wake the event loop. */
+static void virq_notify(unsigned virq)
+{
+    uint64_t one = 1;
+
+    if (__atomic_fetch_or(&virq_bits, 1u << virq, __ATOMIC_ACQ_REL) & (1u << virq))
+        return; /* already announced */
+    if (write(ev_virq.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        xhv_log(LOG_WARN, "xhvd: VIRQ notification lost: %s", strerror(errno));
+}
+
+/* As xenstored on VIRQ_DOM_EXC: some domain shut down or died, "@releaseDomain" fires (xhv's
+ * store knows no introduced domains, so every DOM_EXC fires it; watchers re-check). */
+static void on_virq(void)
+{
+    uint64_t n;
+
+    if (read(ev_virq.fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        return;
+    uint32_t bits = __atomic_exchange_n(&virq_bits, 0, __ATOMIC_ACQ_REL);
+    if (bits & (1u << VIRQ_DOM_EXC))
+        xs_host_fire_special("@releaseDomain");
+}
+
+/* The VIRQ eventfd, created once for the process. */
+static int virq_init(void)
+{
+    _Static_assert(NR_VIRQS <= 32, "virq_bits");
+    if (ev_virq.fd < 0)
+        ev_virq.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (ev_virq.fd < 0 || server_watch(&ev_virq, EPOLLIN) < 0)
+        return -1;
+    control_set_virq_notify(virq_notify);
+    return 0;
+}
+
 int server_init(int ctl_fd, int xs_fd, char *err, size_t errlen)
 {
     sigset_t set;
@@ -165,7 +207,8 @@ int server_init(int ctl_fd, int xs_fd, char *err, size_t errlen)
     ev_sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (epfd < 0 || ev_sig.fd < 0 || server_watch(&ev_sig, EPOLLIN) < 0 ||
-        server_watch(&ev_ctl, EPOLLIN) < 0 || (xs_fd >= 0 && server_watch(&ev_xs, EPOLLIN) < 0)) {
+        server_watch(&ev_ctl, EPOLLIN) < 0 || (xs_fd >= 0 && server_watch(&ev_xs, EPOLLIN) < 0) ||
+        virq_init() < 0) {
         snprintf(err, errlen, "epoll/signalfd setup: %s", strerror(errno));
         return -1;
     }
@@ -197,6 +240,9 @@ static void dispatch(struct ev_source *s, uint32_t events)
     case EV_XS_CONN:
         xs_host_event(s, events);
         break;
+    case EV_VIRQ:
+        on_virq();
+        break;
     case EV_SIGNAL:
         break;
     }
@@ -226,6 +272,7 @@ int server_run(void)
 
 void server_fini(void)
 {
+    control_set_virq_notify(NULL);
     conn_free_all();
     xs_host_fini();
     int *fds[] = {&ev_ctl.fd, &ev_xs.fd, &ev_sig.fd, &epfd, &spare_fd};

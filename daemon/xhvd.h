@@ -11,7 +11,7 @@
 struct vcpu;
 
 /* What an epoll event's data.ptr points at (the first member of each watched object). */
-enum ev_kind { EV_LISTEN, EV_XS_LISTEN, EV_SIGNAL, EV_CONN, EV_XS_CONN };
+enum ev_kind { EV_LISTEN, EV_XS_LISTEN, EV_SIGNAL, EV_CONN, EV_XS_CONN, EV_VIRQ };
 struct ev_source {
     enum ev_kind kind;
     int fd;
@@ -83,5 +83,7 @@ bool xs_host_conn_new(int fd);
 void xs_host_event(struct ev_source *s, uint32_t events);
 void xs_host_fini(void);
 unsigned xs_host_conn_count(void);
+/* Fire a special watch ("@releaseDomain") for every watcher allowed to see it. */
+void xs_host_fire_special(const char *name);
 
 #endif

@@ -105,6 +105,14 @@ void xs_host_event(struct ev_source *s, uint32_t events)
     update_pollout();
 }
 
+void xs_host_fire_special(const char *name)
+{
+    if (!store)
+        return;
+    xs_store_fire_special(store, name);
+    update_pollout();
+}
+
 void xs_host_fini(void)
 {
     while (xs_conns)
@@ -139,6 +147,11 @@ void xs_host_fini(void)
 unsigned xs_host_conn_count(void)
 {
     return 0;
+}
+
+void xs_host_fire_special(const char *name)
+{
+    (void)name;
 }
 
 #endif

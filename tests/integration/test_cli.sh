@@ -72,8 +72,8 @@ finish() {
 # ---- without a daemon or KVM ----
 out=$("$xhv" --help 2>&1)
 missing=""
-for v in create list destroy shutdown reboot pause unpause dmesg info vcpu-list vcpu-pin domid \
-    domname rename console run version; do
+for v in create list destroy shutdown reboot pause unpause dmesg debug-keys info vcpu-list \
+    vcpu-pin domid domname rename console run version; do
     grep -q "xhv $v" <<<"$out" || missing="$missing $v"
 done
 [ -z "$missing" ] && ok help-lists-verbs || ko help-lists-verbs "missing:$missing"
@@ -270,6 +270,40 @@ stop_monitor crash-rename
 
 x dmesg
 [ "$st" = 0 ] && [ -n "$out" ] && ok dmesg || ko dmesg "exit $st, empty=$([ -z "$out" ] && echo yes)"
+
+# Debug keys: 'h' lists the keys, 'q' dumps every domain (and raises VIRQ_DEBUG), in dmesg.
+x debug-keys hqZ
+dk=$st
+x dmesg
+if [ "$dk" = 0 ] && grep -qF "'h' pressed -> showing installed handlers" <<<"$out" &&
+    grep -qF "'q' pressed -> dumping domain info" <<<"$out" &&
+    grep -qF "General information for domain 0:" <<<"$out" &&
+    grep -qF "General information for domain $ida:" <<<"$out" &&
+    grep -qF "Notifying guest $ida:0 (virq 1, port 0)" <<<"$out"; then
+    ok debug-keys
+else
+    ko debug-keys "exit $dk; dump not in dmesg"
+fi
+x debug-keys
+expect debug-keys-usage 1 "usage: xhv debug-keys KEYS"
+x debug-keys a b
+expect debug-keys-two-args 1 "usage: xhv debug-keys KEYS"
+
+# VIRQ_DOM_EXC reaches domain 0, i.e. xhvd's xenstore: "@releaseDomain" fires when a domain dies.
+if command -v xenstore-watch >/dev/null; then
+    XENSTORED_PATH=$sock.xs timeout 30 xenstore-watch -n 2 @releaseDomain >"$tmp/rel.out" 2>&1 &
+    wpid=$!
+    wait_until 'grep -q . "$tmp/rel.out"' 100
+    x create -q -p $cfgs/hello.cfg 'name="hello-rel"'
+    x destroy hello-rel
+    if wait $wpid && [ "$(cat "$tmp/rel.out")" = "$(printf '@releaseDomain\n@releaseDomain')" ]; then
+        ok release-domain-watch
+    else
+        out=$(cat "$tmp/rel.out") ko release-domain-watch "xenstore-watch saw no @releaseDomain"
+    fi
+else
+    skipped release-domain-watch "no xenstore-watch (xenstore-utils)"
+fi
 
 x list -l
 if [ "$st" = 0 ] && grep -q '"name": "hello-r"' <<<"$out" && grep -q '"on_poweroff": "preserve"' <<<"$out" &&
