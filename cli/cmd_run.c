@@ -121,6 +121,26 @@ static const char *shutdown_name(int code)
     return code >= 0 && code <= SHUTDOWN_MAX ? n[code] : "unknown";
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* VIRQ_TIMER lateness (deadline -> event raised, host-side): median and p99. */
+static void print_timer_lateness(struct domain *d)
+{
+    unsigned n = d->stats.nr_timer_late;
+    uint32_t *s = d->stats.timer_late_ns;
+    if (n > XHV_TIMER_LATE_SAMPLES)
+        n = XHV_TIMER_LATE_SAMPLES;
+    if (!n)
+        return;
+    qsort(s, n, sizeof(*s), cmp_u32);
+    fprintf(stderr, "xhv-stats: timer_late %8u timers median %u ns p99 %u ns max %u ns host-side\n",
+            n, s[n / 2], s[(n * 99) / 100], s[n - 1]);
+}
+
 static void print_stats(struct domain *d)
 {
     static const char *const n[EXK_NR] = {"hypercall", "raw_exit", "other"};
@@ -129,6 +149,7 @@ static void print_stats(struct domain *d)
         fprintf(stderr, "xhv-stats: %-9s %10llu exits %8.1f ns/exit host-side\n", n[k],
                 (unsigned long long)c, c ? (double)d->stats.ns[k] / (double)c : 0.0);
     }
+    print_timer_lateness(d);
 }
 
 /* Terminal input for CONSOLEIO_read. */

@@ -6,6 +6,7 @@
 #include "core/accel.h"
 #include "core/core.h"
 #include "core/hypercall.h"
+#include "core/time.h"
 #include "core/xhv_ports.h"
 
 const char *exit_reason_name(unsigned reason)
@@ -203,6 +204,7 @@ void *vcpu_thread(void *arg)
     memset(&ex, 0, sizeof(ex));
     vcpu_apply_affinity(v);
     runstate_change(v, RUNSTATE_running);
+    vcpu_time_start(v); /* its TSC offset and pvclock, on its own thread */
     while (domain_is_running(d)) {
         if (__atomic_load_n(&d->pause_count, __ATOMIC_RELAXED)) {
             vcpu_park_while_paused(v);
