@@ -12,6 +12,9 @@
 static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timer_cond;
 static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
+/* Bumped (under timer_lock) by every arm/stop: a change between the thread's scan and its wait
+ * means the signal came while it was not waiting, so it scans again instead of sleeping. */
+static uint64_t timer_gen;
 
 #define TIMER_BATCH 64
 
@@ -75,10 +78,11 @@ static void *timer_thread(void *arg)
     uint64_t at[TIMER_BATCH];
     (void)arg;
     for (;;) {
-        uint64_t next = 0;
+        uint64_t next = 0, gen;
         pthread_mutex_lock(&domain_table_lock);
         pthread_mutex_lock(&timer_lock);
         unsigned n = timer_scan(now_ns(), due, at, &next);
+        gen = timer_gen;
         pthread_mutex_unlock(&timer_lock);
         pthread_mutex_unlock(&domain_table_lock);
         for (unsigned i = 0; i < n; i++) {
@@ -89,7 +93,9 @@ static void *timer_thread(void *arg)
         if (n == TIMER_BATCH)
             continue;
         pthread_mutex_lock(&timer_lock);
-        if (!next) {
+        if (gen != timer_gen) {
+            /* armed while we were raising events: rescan */
+        } else if (!next) {
             pthread_cond_wait(&timer_cond, &timer_lock);
         } else {
             struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
@@ -124,6 +130,7 @@ void vcpu_set_singleshot(struct vcpu *v, uint64_t at)
 {
     pthread_once(&timer_once, timer_start);
     pthread_mutex_lock(&timer_lock);
+    timer_gen++;
     v->singleshot = at ? xen_system_time_epoch() + at : 0;
     if (at && v->singleshot <= now_ns())
         v->singleshot = 1; /* due: the thread fires it at once */
@@ -136,6 +143,7 @@ void vcpu_set_periodic(struct vcpu *v, uint64_t period)
 {
     pthread_once(&timer_once, timer_start);
     pthread_mutex_lock(&timer_lock);
+    timer_gen++;
     v->periodic_period = period;
     v->periodic_next = period ? now_ns() + period : 0;
     pthread_cond_signal(&timer_cond);

@@ -4,7 +4,7 @@
 # (crash.elf must instead end in a crash).
 O ?= build
 
-GUEST_TESTS    := hello hello32 conformance conformance32 badptr user crash idle privileged evtchn
+GUEST_TESTS    := hello hello32 conformance conformance32 badptr user crash idle privileged evtchn timer
 GUEST_TESTS_32 := hello32 conformance32
 
 GUEST_CC      ?= gcc
