@@ -99,8 +99,8 @@ static bool setup(void)
     EXPECT("bind_virq(VIRQ_TIMER, vcpu 0)", HYPERVISOR_event_channel_op(EVTCHNOP_bind_virq, &bv),
            0);
     timer_port = bv.port;
-    EXPECT("HVMOP_set_evtchn_upcall_vector",
-           HYPERVISOR_hvm_op(HVMOP_set_evtchn_upcall_vector, &uv), 0);
+    EXPECT("HVMOP_set_evtchn_upcall_vector", HYPERVISOR_hvm_op(HVMOP_set_evtchn_upcall_vector, &uv),
+           0);
     return test_failures() == 0;
 }
 
@@ -117,8 +117,8 @@ static void test_cpuid_and_scale(void)
     cpuid(xen_cpuid_base + 3, 2, r2);
     printf("# leaf 3: flags 0x%x mode %u khz %u incarnation %u; offset %llu mul 0x%x shift %d; "
            "host khz %u\n",
-           r0[0], r0[1], r0[2], r0[3], (unsigned long long)r1[0] | ((unsigned long long)r1[1] << 32),
-           r1[2], (int)r1[3], r2[0]);
+           r0[0], r0[1], r0[2], r0[3],
+           (unsigned long long)r1[0] | ((unsigned long long)r1[1] << 32), r1[2], (int)r1[3], r2[0]);
     test_ok(r0[2] != 0, "leaf 3.0 ecx: guest TSC kHz %u", r0[2]);
     EXPECT("leaf 3.0 ebx: tsc_mode default", r0[1], 0);
     EXPECT("leaf 3.0 eax bit 0: rdtsc not emulated", r0[0] & 1, 0);
