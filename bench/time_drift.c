@@ -36,13 +36,12 @@ int main(int argc, char **argv)
         time_record_get(&prev);
         time_calibration();
         time_record_get(&cur);
-        int64_t step = (int64_t)cur.stime -
-                       (int64_t)(prev.stime + scale_delta(cur.tsc - prev.tsc, prev.mul_frac,
-                                                          prev.shift));
+        int64_t step =
+            (int64_t)cur.stime -
+            (int64_t)(prev.stime + scale_delta(cur.tsc - prev.tsc, prev.mul_frac, prev.shift));
         printf("drift: second %2u pvclock-systime min %6lld max %6lld ns; re-stamp step %+lld ns; "
                "host %llu Hz\n",
-               s, (long long)lo, (long long)hi, (long long)step,
-               (unsigned long long)host_tsc_hz());
+               s, (long long)lo, (long long)hi, (long long)step, (unsigned long long)host_tsc_hz());
     }
     return 0;
 }

@@ -143,11 +143,13 @@ static void read_wallclock(struct domain *d, bool compat, uint64_t *sec, uint32_
 {
     uint8_t *si = physmap_owned_page(d, XHV_PG_SHARED_INFO);
     uint32_t lo, hi, ver;
-    memcpy(&ver, si + (compat ? COMPAT_shared_info__wc_version_OFF
-                              : offsetof(struct shared_info, wc_version)),
+    memcpy(&ver,
+           si + (compat ? COMPAT_shared_info__wc_version_OFF
+                        : offsetof(struct shared_info, wc_version)),
            4);
     CHECK(ver && !(ver & 1));
-    memcpy(&lo, si + (compat ? COMPAT_shared_info__wc_sec_OFF : offsetof(struct shared_info, wc_sec)),
+    memcpy(&lo,
+           si + (compat ? COMPAT_shared_info__wc_sec_OFF : offsetof(struct shared_info, wc_sec)),
            4);
     memcpy(nsec,
            si + (compat ? COMPAT_shared_info__wc_nsec_OFF : offsetof(struct shared_info, wc_nsec)),
