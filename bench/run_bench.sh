@@ -3,7 +3,10 @@
 # measures, guest-side, N null hypercalls (XENVER_version), N raw port exits (answered without
 # dispatch) and N ioeventfd writes (the in-kernel floor), and xhv's host-side time per exit
 # (KVM_RUN return -> next KVM_RUN). RUNS runs; medians are reported, since a 2-core cloud VM is
-# noisy. Then the core's dispatch alone, without KVM: ns, and exact instructions (callgrind).
+# noisy. Then timer lateness (the timer guest with bench=N: singleshots 1 ms ahead; host side
+# deadline -> VIRQ_TIMER raised, guest side deadline -> upcall by pvclock), the pvclock's drift
+# from Xen system time (bench/time_drift.c), and the core's dispatch alone, without KVM: ns, and
+# exact instructions (callgrind).
 set -eu
 b=${1:-build} n=${2:-20000} runs=${3:-5}
 tmp=$(mktemp -d)
@@ -27,6 +30,22 @@ printf '%-28s %12s %12s\n' "ioeventfd (in-kernel floor)" "$g_e" "-"
 awk -v a="$g_h" -v b="$g_r" -v c="$g_e" -v h="$h_h" -v r="$h_r" 'BEGIN {
     printf "ratios (guest-side): null_hypercall/raw_exit %.2f, raw_exit/ioeventfd %.2f\n", a/b, b/c
     printf "host-side: dispatch adds %.1f ns per null hypercall over the raw exit (goal <= 150 ns)\n", h-r }'
+tn=${TIMER_N:-300}
+echo "== timer lateness: $runs runs x $tn singleshot timers 1 ms ahead (medians of runs)"
+for i in $(seq "$runs"); do
+    "$b/xhv" run --stats --cmdline "bench=$tn" "$b/guest/timer.elf" >"$tmp/timer$i" 2>&1 ||
+        { cat "$tmp/timer$i"; exit 1; }
+done
+tcol() { cat "$tmp"/timer* | awk -v k="$1" -v f="$2" '$0 ~ k {print $f}' | median; }
+printf '%-28s %12s %12s\n' "VIRQ_TIMER lateness (ns)" "median" "p99"
+printf '%-28s %12s %12s\n' "host: deadline -> raised" "$(tcol 'xhv-stats: timer_late' 6)" \
+    "$(tcol 'xhv-stats: timer_late' 9)"
+printf '%-28s %12s %12s\n' "guest: deadline -> upcall" "$(tcol 'bench: timer_late_guest' 6)" \
+    "$(tcol 'bench: timer_late_guest' 9)"
+printf '%-28s %12s\n' "null hypercall, guest ns" "$g_h"
+echo "== pvclock drift from Xen system time (host side, 5 s, recalibrated every second)"
+khz=$(awk '/bench setup:/ {sub("tsc_khz=", "", $4); print $4; exit}' "$tmp/run1")
+"$b/time_drift" 5 "${khz:-0}"
 echo "== core dispatch without KVM (same exits through vcpu_handle_exit, warm caches)"
 "$b/dispatch_bench"
 if command -v valgrind >/dev/null; then

@@ -119,6 +119,9 @@ struct accel_ops {
     int (*vcpu_get_state)(struct vcpu *v, struct vcpu_init_state *s);
     /* Current registers for a crash dump; <0 if unavailable. */
     int (*vcpu_get_cpu)(struct vcpu *v, struct guest_cpu *cpu);
+    /* The guest TSC is host TSC + *offset (xhv never scales the guest TSC). Call on v's own
+     * thread, or while v does not run (KVM holds the vCPU while in KVM_RUN). <0 if unknown. */
+    int (*vcpu_tsc_offset)(struct vcpu *v, int64_t *offset);
 };
 
 #endif

@@ -211,6 +211,7 @@ struct vcpu {
     uint8_t upcall_vector; /* HVMOP_set_evtchn_upcall_vector (0 = none) */
     /* timers (core/timer.c, under its lock): CLOCK_MONOTONIC ns, 0 = not armed */
     uint64_t singleshot, periodic_period, periodic_next;
+    int64_t tsc_offset; /* guest TSC - host TSC, read on the vCPU's thread (core/pvclock.c) */
     /* host-side cost accounting, on when d->stats is set */
     uint64_t exit_start_ns;
     unsigned exit_kind;
@@ -254,10 +255,14 @@ struct domain_config {
 /* Statistics of host-side cost per exit kind (bench). */
 enum exit_kind { EXK_HCALL, EXK_RAW_IO, EXK_OTHER, EXK_NR };
 #define XHV_STATS_NR_HCALLS 64 /* per hypercall number below this */
+#define XHV_TIMER_LATE_SAMPLES 4096
 struct exit_stats {
     uint64_t count[EXK_NR];
     uint64_t ns[EXK_NR];
     uint64_t hc_count[XHV_STATS_NR_HCALLS], hc_ns[XHV_STATS_NR_HCALLS];
+    /* VIRQ_TIMER lateness: deadline -> event raised (ns), the first XHV_TIMER_LATE_SAMPLES */
+    uint32_t timer_late_ns[XHV_TIMER_LATE_SAMPLES];
+    unsigned nr_timer_late; /* atomic */
 };
 /* Domains created from now on account host-side exit costs (xhvd --stats). */
 extern bool xhv_stats_default;
@@ -290,6 +295,7 @@ struct domain {
     int32_t max_grant_frames, max_maptrack_frames;
     xen_domain_handle_t handle; /* XEN_DOMCTL_setdomainhandle */
     int32_t time_offset;        /* XEN_DOMCTL_settimeoffset, seconds */
+    uint64_t vtsc_offset;       /* system time at creation (tsc_set_info()): CPUID 0x40000003.1 */
     unsigned pause_count;       /* controller pauses (a new domain starts with 1), under lock */
     bool started;               /* vCPU threads launched (first unpause) */
     uint64_t watchdog[NR_DOMAIN_WATCHDOG_TIMERS]; /* SCHEDOP_watchdog deadlines */

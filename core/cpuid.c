@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "core/time.h"
 
 uint32_t xhv_tsc_khz;
 char xhv_cmdline[1024];
@@ -28,28 +29,6 @@ void time_scale(uint64_t hz, uint32_t *mul_frac, int8_t *shift)
     *shift = (int8_t)s;
 }
 
-static void leaf_time(uint32_t subleaf, uint32_t out[4])
-{
-    uint32_t mul;
-    int8_t shift;
-    switch (subleaf) {
-    case 0:
-        out[0] = 0;           /* no vtsc, no RDTSCP guarantees */
-        out[1] = 0;           /* tsc_mode default */
-        out[2] = xhv_tsc_khz; /* guest TSC kHz */
-        out[3] = 0;           /* incarnation */
-        break;
-    case 1:
-        time_scale((uint64_t)xhv_tsc_khz * 1000, &mul, &shift);
-        out[2] = mul;
-        out[3] = (uint32_t)(int32_t)shift;
-        break;
-    case 2:
-        out[0] = xhv_tsc_khz;
-        break;
-    }
-}
-
 void xen_cpuid_leaf(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
     memset(out, 0, 4 * sizeof(out[0]));
@@ -68,7 +47,7 @@ void xen_cpuid_leaf(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint3
         out[1] = XEN_HYPERCALL_MSR;
         break;
     case 3:
-        leaf_time(subleaf, out);
+        cpuid_time_leaf(v->domain, subleaf, out); /* core/pvclock.c */
         break;
     case 4:
         if (subleaf != 0)

@@ -109,6 +109,7 @@ static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
     d->pause_count = 1; /* new domains start paused, as on Xen; the first unpause starts them */
     d->shutdown_code = -1;
     d->shared_info_gfn = INVALID_GFN;
+    d->vtsc_offset = xen_system_time();
     d->console.to_terminal = cfg->console_terminal;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

@@ -8,6 +8,7 @@
 #include "core/accel.h"
 #include "core/core.h"
 #include "core/hypercall.h"
+#include "core/time.h"
 #include "core/xsm.h"
 
 /* One E820 record as XENMEM_memory_map returns it (Xen's packed struct e820entry). */
@@ -27,48 +28,12 @@ _Static_assert(sizeof(struct e820entry) == 20, "e820entry");
 
 /* ---- shared_info ---- */
 
-static void wallclock_write(uint8_t *si, bool compat, uint64_t sec, uint32_t nsec)
-{
-    size_t ver =
-        compat ? COMPAT_shared_info__wc_version_OFF : offsetof(struct shared_info, wc_version);
-    size_t s = compat ? COMPAT_shared_info__wc_sec_OFF : offsetof(struct shared_info, wc_sec);
-    size_t ns = compat ? COMPAT_shared_info__wc_nsec_OFF : offsetof(struct shared_info, wc_nsec);
-    /* compat: wc_sec_hi is the last field of the i386 arch_shared_info */
-    size_t hi = compat ? COMPAT_shared_info__arch_OFF + COMPAT_shared_info__arch_SIZE - 4
-                       : offsetof(struct shared_info, wc_sec_hi);
-    uint32_t *version = (uint32_t *)(si + ver);
-    uint32_t v = (__atomic_load_n(version, __ATOMIC_RELAXED) + 1) | 1;
-
-    __atomic_store_n(version, v, __ATOMIC_RELAXED); /* version_update_begin(): odd */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    *(uint32_t *)(si + s) = (uint32_t)sec;
-    *(uint32_t *)(si + ns) = nsec;
-    *(uint32_t *)(si + hi) = (uint32_t)(sec >> 32);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(version, v + 1, __ATOMIC_RELAXED); /* version_update_end(): even */
-}
-_Static_assert(COMPAT_shared_info__arch_SIZE == 28, "i386 arch_shared_info ends in wc_sec_hi");
-
-/* update_domain_wallclock_time(): the UTC time of system time 0 (guests add system_time). */
-void shared_info_update_wallclock(struct domain *d)
-{
-    struct timespec ts;
-    uint64_t sys, ns;
-
-    clock_gettime(CLOCK_REALTIME, &ts);
-    sys = xen_system_time();
-    ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - sys;
-    ns += (uint64_t)((int64_t)d->time_offset * 1000000000ll); /* update_domain_wallclock_time() */
-    wallclock_write(physmap_owned_page(d, XHV_PG_SHARED_INFO), d->has_32bit_shinfo,
-                    ns / 1000000000ull, (uint32_t)(ns % 1000000000ull));
-}
-
 /*
  * XENMAPSPACE_shared_info (xenmem_add_to_physmap_one(), xen/arch/x86/mm/p2m.c): RAM displaced
  * at gfn is freed (guest_remove_page()), the frame's previous mapping is removed, then the
  * frame is mapped at gfn. The page itself is xhv's and, as Xen's xenheap page, starts zeroed
- * (no upcall masks set: Xen's toolstack only does that for PV guests); its wallclock is
- * rewritten here so it is valid whenever the guest looks.
+ * (no upcall masks set: Xen's toolstack only does that for PV guests); its wallclock and the
+ * vCPUs' pvclocks are rewritten here so they are valid whenever the guest looks.
  */
 /* d->memop_lock serialises shared_info_gfn and physmap changes per domain */
 
@@ -88,8 +53,10 @@ int shared_info_map(struct domain *d, uint64_t gfn)
         d->shared_info_gfn = rc == 0 ? gfn : INVALID_GFN;
     }
     pthread_mutex_unlock(&d->memop_lock);
-    if (rc == 0)
+    if (rc == 0) {
         shared_info_update_wallclock(d);
+        force_update_domain_system_time(d);
+    }
     return rc;
 }
 

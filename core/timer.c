@@ -12,16 +12,22 @@
 static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t timer_cond;
 static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
+/* Bumped (under timer_lock) by every arm/stop: a change between the thread's scan and its wait
+ * means the signal came while it was not waiting, so it scans again instead of sleeping. */
+static uint64_t timer_gen;
 
 #define TIMER_BATCH 64
 
-/* Expire v's timers at now; true if VIRQ_TIMER is due. Earliest pending deadline in *next. */
-static bool vcpu_timer_expire(struct vcpu *v, uint64_t now, uint64_t *next)
+/* Expire v's timers at now; true if VIRQ_TIMER is due, *at its deadline (1: at once).
+ * Earliest pending deadline in *next. */
+static bool vcpu_timer_expire(struct vcpu *v, uint64_t now, uint64_t *next, uint64_t *at)
 {
     bool due = false;
     if (v->singleshot && v->singleshot <= now)
-        v->singleshot = 0, due = true;
+        *at = v->singleshot, v->singleshot = 0, due = true;
     if (v->periodic_period && v->periodic_next <= now) {
+        if (!due || v->periodic_next < *at)
+            *at = v->periodic_next;
         while (v->periodic_next <= now) /* skip missed periods, as Xen's vcpu_periodic_timer_fn */
             v->periodic_next += v->periodic_period;
         due = true;
@@ -33,14 +39,15 @@ static bool vcpu_timer_expire(struct vcpu *v, uint64_t now, uint64_t *next)
     return due;
 }
 
-/* Collect up to TIMER_BATCH due vCPUs (each with a domain reference). Both locks held. */
-static unsigned timer_scan(uint64_t now, struct vcpu **due, uint64_t *next)
+/* Collect up to TIMER_BATCH due vCPUs (each with a domain reference) and their deadlines.
+ * Both locks held. */
+static unsigned timer_scan(uint64_t now, struct vcpu **due, uint64_t *at, uint64_t *next)
 {
     unsigned n = 0;
     for (unsigned id = 1; id < XHV_DOMID_LIMIT && n < TIMER_BATCH; id++) {
         struct domain *d = domain_table[id];
         for (unsigned i = 0; d && i < d->max_vcpus && n < TIMER_BATCH; i++) {
-            if (vcpu_timer_expire(d->vcpu[i], now, next) && domain_is_running(d)) {
+            if (vcpu_timer_expire(d->vcpu[i], now, next, &at[n]) && domain_is_running(d)) {
                 pthread_mutex_lock(&d->lock);
                 d->refcnt++;
                 pthread_mutex_unlock(&d->lock);
@@ -51,25 +58,44 @@ static unsigned timer_scan(uint64_t now, struct vcpu **due, uint64_t *next)
     return n;
 }
 
+/* Bench (d->stats_on): how late VIRQ_TIMER was raised; timers armed in the past (at 1) are
+ * not late. */
+static void timer_lateness(struct domain *d, uint64_t at)
+{
+    unsigned i;
+    if (!d->stats_on || at <= 1)
+        return;
+    i = __atomic_fetch_add(&d->stats.nr_timer_late, 1, __ATOMIC_RELAXED);
+    if (i < XHV_TIMER_LATE_SAMPLES) {
+        uint64_t late = now_ns() - at;
+        d->stats.timer_late_ns[i] = late > UINT32_MAX ? UINT32_MAX : (uint32_t)late;
+    }
+}
+
 static void *timer_thread(void *arg)
 {
     struct vcpu *due[TIMER_BATCH];
+    uint64_t at[TIMER_BATCH];
     (void)arg;
     for (;;) {
-        uint64_t next = 0;
+        uint64_t next = 0, gen;
         pthread_mutex_lock(&domain_table_lock);
         pthread_mutex_lock(&timer_lock);
-        unsigned n = timer_scan(now_ns(), due, &next);
+        unsigned n = timer_scan(now_ns(), due, at, &next);
+        gen = timer_gen;
         pthread_mutex_unlock(&timer_lock);
         pthread_mutex_unlock(&domain_table_lock);
         for (unsigned i = 0; i < n; i++) {
             send_guest_vcpu_virq(due[i], VIRQ_TIMER);
+            timer_lateness(due[i]->domain, at[i]);
             rcu_unlock_domain(due[i]->domain);
         }
         if (n == TIMER_BATCH)
             continue;
         pthread_mutex_lock(&timer_lock);
-        if (!next) {
+        if (gen != timer_gen) {
+            /* armed while we were raising events: rescan */
+        } else if (!next) {
             pthread_cond_wait(&timer_cond, &timer_lock);
         } else {
             struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
@@ -104,6 +130,7 @@ void vcpu_set_singleshot(struct vcpu *v, uint64_t at)
 {
     pthread_once(&timer_once, timer_start);
     pthread_mutex_lock(&timer_lock);
+    timer_gen++;
     v->singleshot = at ? xen_system_time_epoch() + at : 0;
     if (at && v->singleshot <= now_ns())
         v->singleshot = 1; /* due: the thread fires it at once */
@@ -116,6 +143,7 @@ void vcpu_set_periodic(struct vcpu *v, uint64_t period)
 {
     pthread_once(&timer_once, timer_start);
     pthread_mutex_lock(&timer_lock);
+    timer_gen++;
     v->periodic_period = period;
     v->periodic_next = period ? now_ns() + period : 0;
     pthread_cond_signal(&timer_cond);

@@ -1,5 +1,6 @@
 /* vcpu.c: the vCPU exit loop: run, handle the exit (hypercall, I/O, MSR, fault), repeat. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -7,6 +8,7 @@
 #include "core/core.h"
 #include "core/event.h"
 #include "core/hypercall.h"
+#include "core/time.h"
 #include "core/xhv_ports.h"
 
 const char *exit_reason_name(unsigned reason)
@@ -176,6 +178,32 @@ static void stats_line(FILE *f, const char *label, const char *what, uint64_t n,
                 label ? " " : "", what, (unsigned long long)n, unit, avg, unit);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* VIRQ_TIMER lateness (deadline -> event raised, host-side): median, p99, max. */
+static void timer_lateness_line(struct domain *d, const char *label, FILE *f)
+{
+    unsigned n = __atomic_load_n(&d->stats.nr_timer_late, __ATOMIC_ACQUIRE);
+    uint32_t *s = d->stats.timer_late_ns;
+    char line[160];
+    if (n > XHV_TIMER_LATE_SAMPLES)
+        n = XHV_TIMER_LATE_SAMPLES;
+    if (!n)
+        return;
+    qsort(s, n, sizeof(*s), cmp_u32);
+    snprintf(line, sizeof(line),
+             "xhv-stats: %s%stimer_late %8u timers median %u ns p99 %u ns max %u ns host-side",
+             label ? label : "", label ? " " : "", n, s[n / 2], s[(n * 99) / 100], s[n - 1]);
+    if (f)
+        fprintf(f, "%s\n", line);
+    else
+        xhv_log(LOG_INFO, "%s", line);
+}
+
 void domain_stats_report(struct domain *d, const char *label, FILE *f)
 {
     static const char *const kind[EXK_NR] = {"hypercall", "raw_exit", "other"};
@@ -185,6 +213,7 @@ void domain_stats_report(struct domain *d, const char *label, FILE *f)
         if (d->stats.hc_count[nr] && hypercall_table[nr].name)
             stats_line(f, label, hypercall_table[nr].name, d->stats.hc_count[nr],
                        d->stats.hc_ns[nr], "call");
+    timer_lateness_line(d, label, f);
 }
 
 static void vcpu_stopped(struct domain *d)
@@ -271,6 +300,7 @@ void *vcpu_thread(void *arg)
     memset(&ex, 0, sizeof(ex));
     vcpu_apply_affinity(v);
     runstate_change(v, RUNSTATE_running);
+    vcpu_time_start(v); /* its TSC offset and pvclock, on its own thread */
     while (domain_is_running(d)) {
         if (__atomic_load_n(&d->pause_count, __ATOMIC_RELAXED)) {
             vcpu_park_while_paused(v);

@@ -6,6 +6,7 @@
 #include "core/core.h"
 #include "core/hvm.h"
 #include "core/hypercall.h"
+#include "core/time.h"
 
 #define MILLISECS(ms) ((uint64_t)(ms)*1000000ull)
 #define STIME_DELTA_MAX (~0ull >> 2) /* xen/include/xen/time.h */
@@ -52,8 +53,7 @@ static int map_vcpu_info_check(struct vcpu *v, struct vcpu *t, uint64_t gfn, uin
  * VCPUOP_register_vcpu_info: the new area starts as a copy of the legacy shared_info slot
  * (vCPUs < 32) or zeroed with evtchn_upcall_mask = 1 (others); then, deliberately, every
  * selector bit and upcall_pending are set so no event is lost (a spurious event).
- * TODO(event channels): vcpu_mark_events_pending() must also assert the upcall interrupt,
- * and force_update_vcpu_system_time() fill in the time area.
+ * TODO(event channels): vcpu_mark_events_pending() must also assert the upcall interrupt.
  */
 static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
@@ -87,6 +87,8 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
                          __ATOMIC_SEQ_CST);
     }
     pthread_mutex_unlock(&d->lock);
+    if (rc == 0)
+        vcpu_time_refresh(t); /* force_update_vcpu_system_time(); t is v or not running */
     return rc;
 }
 _Static_assert(sizeof(struct vcpu_register_vcpu_info) == COMPAT_vcpu_register_vcpu_info_SIZE,

@@ -23,9 +23,9 @@
 #define HVM_COMPAT_VIRT_START 0xffffffffu
 
 /*
- * XENFEAT_* an HVM domU of xhv gets in submap 0. Xen 4.17 also sets hvm_safe_pvclock for every
- * HVM guest (and hvm_pirqs with PIRQs); xhv leaves it out until pvclock exists, so guests do
- * not rely on it. hvm_callback_vector: event channels deliver through a vector (per-vCPU, as
+ * XENFEAT_* an HVM domU of xhv gets in submap 0. hvm_safe_pvclock, as Xen 4.17 sets it for
+ * every HVM guest: the pvclock is kept (core/pvclock.c). Xen also sets hvm_pirqs with PIRQs,
+ * which xhv has not. hvm_callback_vector: event channels deliver through a vector (per-vCPU, as
  * XEN_HVM_CPUID_UPCALL_VECTOR says; the domain-wide type-2 vector goes through the LAPIC and
  * needs an EOI, unlike Xen's). memory_op_vnode_supported
  * only says XENMEMF_vnode is accepted, which it is (there is no vNUMA, as on a Xen domain
@@ -34,7 +34,7 @@
 #define XHV_FEATURES                                                                               \
     ((1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_auto_translated_physmap) |              \
      (1u << XENFEAT_hvm_callback_vector) | (1u << XENFEAT_memory_op_vnode_supported) |             \
-     (1u << XENFEAT_not_direct_mapped))
+     (1u << XENFEAT_not_direct_mapped) | (1u << XENFEAT_hvm_safe_pvclock))
 
 /*
  * xsm_xen_version() (xen/include/xsm/dummy.h): version, platform_parameters and

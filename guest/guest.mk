@@ -5,7 +5,7 @@
 O ?= build
 
 GUEST_TESTS    := hello hello32 conformance conformance32 badptr user crash idle privileged evtchn \
-                  smp pingpong virq
+                  smp pingpong virq timer
 GUEST_TESTS_32 := hello32 conformance32
 
 GUEST_CC      ?= gcc

@@ -333,4 +333,5 @@ const struct accel_ops kvm_accel_ops = {
     .vcpu_inject_irq = kvm_vcpu_inject_irq,
     .vcpu_get_cpu = kvm_vcpu_get_cpu,
     .vcpu_get_state = kvm_vcpu_get_state,
+    .vcpu_tsc_offset = kvm_vcpu_tsc_offset,
 };

@@ -63,6 +63,7 @@ void kvm_vcpu_kick(struct vcpu *v);
 int kvm_vcpu_inject_irq(struct vcpu *v, uint8_t vector);
 int kvm_vcpu_get_cpu(struct vcpu *v, struct guest_cpu *cpu);
 int kvm_vcpu_get_state(struct vcpu *v, struct vcpu_init_state *s);
+int kvm_vcpu_tsc_offset(struct vcpu *v, int64_t *offset);
 
 /* kvm_exit.c: register conversion and exit translation */
 void kvm_cpu_from_kvm(const struct kvm_regs *r, const struct kvm_sregs *s, struct guest_cpu *c);

@@ -482,3 +482,61 @@ int kvm_vcpu_get_cpu(struct vcpu *v, struct guest_cpu *cpu)
     kvm_cpu_from_kvm(&regs, &sregs, cpu);
     return 0;
 }
+
+/* ---- TSC ---- */
+
+static inline uint64_t kvm_host_rdtsc(void)
+{
+    uint32_t lo, hi;
+
+    asm volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+#define MSR_IA32_TSC 0x10
+
+/* Without KVM_VCPU_TSC_OFFSET (kernels before 5.16): read the guest TSC with KVM_GET_MSRS
+ * between two host rdtscs and keep the tightest of a few tries. */
+static int kvm_tsc_offset_by_msr(struct kvm_vcpu_state *kv, int64_t *offset)
+{
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e;
+    } m;
+    uint64_t best = UINT64_MAX;
+
+    for (int i = 0; i < 5; i++) {
+        memset(&m, 0, sizeof(m));
+        m.hdr.nmsrs = 1;
+        m.e.index = MSR_IA32_TSC;
+        uint64_t t0 = kvm_host_rdtsc();
+        if (kvm_ioctl(kv->fd, KVM_GET_MSRS, &m) != 1)
+            return -1;
+        uint64_t t1 = kvm_host_rdtsc();
+        if (t1 - t0 < best) {
+            best = t1 - t0;
+            *offset = (int64_t)(m.e.data - (t0 + (t1 - t0) / 2));
+        }
+    }
+    return 0;
+}
+
+/* xhv never calls KVM_SET_TSC_KHZ, so the guest TSC runs at the host rate plus KVM's offset. */
+int kvm_vcpu_tsc_offset(struct vcpu *v, int64_t *offset)
+{
+    struct kvm_vcpu_state *kv = v->accel;
+    uint64_t off = 0;
+    struct kvm_device_attr attr = {
+        .group = KVM_VCPU_TSC_CTRL,
+        .attr = KVM_VCPU_TSC_OFFSET,
+        .addr = (uint64_t)(uintptr_t)&off,
+    };
+
+    if (!kv)
+        return -1;
+    if (kvm_ioctl(kv->fd, KVM_GET_DEVICE_ATTR, &attr) == 0) {
+        *offset = (int64_t)off;
+        return 0;
+    }
+    return kvm_tsc_offset_by_msr(kv, offset);
+}

@@ -104,6 +104,16 @@ int main(void)
     FIELD(vcpu_info, evtchn_pending_sel);
     FIELD(vcpu_info, time);
     END(vcpu_info);
+    SIZE(vcpu_time_info);
+    FIELD(vcpu_time_info, version);
+    FIELD(vcpu_time_info, pad0);
+    FIELD(vcpu_time_info, tsc_timestamp);
+    FIELD(vcpu_time_info, system_time);
+    FIELD(vcpu_time_info, tsc_to_system_mul);
+    FIELD(vcpu_time_info, tsc_shift);
+    FIELD(vcpu_time_info, flags);
+    FIELD(vcpu_time_info, pad1);
+    END(vcpu_time_info);
     SIZE(shared_info);
     FIELD(shared_info, vcpu_info);
     FIELD(shared_info, evtchn_pending);

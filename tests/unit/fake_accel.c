@@ -141,6 +141,18 @@ static int fake_vcpu_get_cpu(struct vcpu *v, struct guest_cpu *cpu)
     return 0;
 }
 
+/* The offset a test set in f->tsc_offset (guest TSC = host TSC + offset); counts the reads. */
+static int fake_vcpu_tsc_offset(struct vcpu *v, int64_t *offset)
+{
+    struct fake_vcpu *f = v->accel;
+
+    pthread_mutex_lock(&f->lock);
+    *offset = f->tsc_offset;
+    f->tsc_offset_reads++;
+    pthread_mutex_unlock(&f->lock);
+    return 0;
+}
+
 const struct accel_ops fake_accel_ops = {
     .name = "fake",
     .domain_init = fake_domain_init,
@@ -154,6 +166,7 @@ const struct accel_ops fake_accel_ops = {
     .vcpu_inject_irq = fake_vcpu_inject_irq,
     .vcpu_get_cpu = fake_vcpu_get_cpu,
     .vcpu_get_state = fake_vcpu_get_state,
+    .vcpu_tsc_offset = fake_vcpu_tsc_offset,
 };
 
 struct domain *fake_domain(uint64_t mem_mb, unsigned vcpus, bool privileged)

@@ -32,6 +32,8 @@ struct fake_vcpu {
     bool state_set;
     struct guest_cpu cpu;      /* registers of the current exit, for vcpu_get_cpu() */
     struct vcpu_paging paging; /* paging state fake_hypercall() puts in its exits */
+    int64_t tsc_offset;        /* what vcpu_tsc_offset() reports */
+    unsigned tsc_offset_reads;
 };
 
 /* Memory slots as mem_set() left them (d->accel). */

@@ -93,7 +93,7 @@ TEST(xenver_get_features)
     const uint32_t want =
         (1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_auto_translated_physmap) |
         (1u << XENFEAT_hvm_callback_vector) | (1u << XENFEAT_memory_op_vnode_supported) |
-        (1u << XENFEAT_not_direct_mapped);
+        (1u << XENFEAT_not_direct_mapped) | (1u << XENFEAT_hvm_safe_pvclock);
     for (int is64 = 0; is64 < 2; is64++) {
         struct xen_feature_info fi = {.submap_idx = 0, .submap = 0xdead};
         gpa_write(d, BUF, &fi, sizeof(fi));
@@ -102,7 +102,7 @@ TEST(xenver_get_features)
         CHECK_EQ(fi.submap_idx, 0);
         CHECK_EQ(fi.submap, want);
         CHECK(fi.submap & (1u << XENFEAT_hvm_callback_vector));
-        CHECK(!(fi.submap & (1u << XENFEAT_hvm_safe_pvclock)));
+        CHECK(fi.submap & (1u << XENFEAT_hvm_safe_pvclock)); /* as Xen for every HVM guest */
         fi = (struct xen_feature_info){.submap_idx = 1, .submap = 7};
         gpa_write(d, BUF, &fi, sizeof(fi));
         CHECK_EQ(hc(d->vcpu[0], is64, XV, XENVER_get_features, BUF, 0), -XEN_EINVAL);
