@@ -7,37 +7,7 @@ set -u
 cd "$(dirname "$0")/../.."
 b=${1:-build} n=${2:-10000}
 xhv=$b/xhv xhvd=$b/xhvd cfgs=tests/integration/cfgs
-tmp=$(mktemp -d)
-sock=$tmp/xhvd.sock
-dpid=
-pass=0 fail=0 skip=0
-cleanup() {
-    [ -n "$dpid" ] && kill "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
-ko() {
-    echo "FAIL $1: $2"
-    fail=$((fail + 1))
-    [ -n "${out:-}" ] && printf '%s\n' "$out" | tail -15 | sed 's/^/    | /'
-    return 0
-}
-skipped() { echo "SKIPPED $1 ($2)"; skip=$((skip + 1)); }
-x() { # xhv against our daemon; output in $out, status in $st
-    out=$(timeout "${xto:-60}" "$xhv" --socket "$sock" "$@" 2>&1)
-    st=$?
-}
-wait_until() { # poll (up to $2 tries, 0.1 s apart) until the command $1 succeeds
-    local i
-    for ((i = 0; i < $2; i++)); do
-        eval "$1" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
-    return 1
-}
-state_of() { timeout 30 "$xhv" --socket "$sock" list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
+. tests/integration/daemon_lib.sh
 is_shut_down() { [ "$(state_of "$1" | cut -c4)" = s ]; }
 # The value of key=<v> in a console line starting with "pingpong: <role>".
 field() { sed -n "s/^pingpong: $1 .*\b$2=\([0-9a-f]*\).*/\1/p" <<<"$3" | tail -1; }
