@@ -32,13 +32,16 @@ for i in $(seq 100); do x list >/dev/null 2>&1 && break; sleep 0.1; done
 
 # One ping/pong pair: pong's and ping's command lines; consoles to $tmp/<mode>.<run>.{ping,pong},
 # then both destroyed (their stats reach the log) and their host-side figures appended.
-# MODE "pinned": pong's vCPU on host CPU 0, ping's on CPU 1 (else the scheduler places them).
+# MODE "pinned": pong's vCPU on host CPU 0, ping's on CPU 1; "samecpu": both on CPU 0 (a wake-up
+# without a cross-CPU IPI, which costs a VM exit of this cloud VM); else the scheduler decides.
 pair() { # MODE RUN PONG_CMDLINE PING_CMDLINE
     local o=$tmp/$1.$2 i ip ipo
     x create -q -p $cfgs/pong.cfg "cmdline=\"$3\"" >/dev/null 2>&1 || die "create pong failed"
     x create -q -p $cfgs/ping.cfg "cmdline=\"$4\"" >/dev/null 2>&1 || die "create ping failed"
     if [ "$1" = pinned ]; then
         x vcpu-pin pong 0 0 && x vcpu-pin ping 0 1 || die "vcpu-pin failed"
+    elif [ "$1" = samecpu ]; then
+        x vcpu-pin pong 0 0 && x vcpu-pin ping 0 0 || die "vcpu-pin failed"
     fi
     x unpause pong && x unpause ping || die "unpause failed"
     for ((i = 0; i < 3000; i++)); do shut_down ping && shut_down pong && break; sleep 0.1; done
@@ -62,6 +65,8 @@ for r in $(seq "$runs"); do
     if [ "$(nproc)" -ge 2 ]; then
         pair pinned "$r" "pong n=$n" "ping bench=rtt n=$n"
         field ping "$tmp/pinned.$r.ping" rtt_ns >>"$tmp/pinned.ns"
+        pair samecpu "$r" "pong n=$n" "ping bench=rtt n=$n"
+        field ping "$tmp/samecpu.$r.ping" rtt_ns >>"$tmp/samecpu.ns"
     fi
     pair oneway "$r" "pong oneway" "ping bench=oneway n=$n"
     field ping "$tmp/oneway.$r.ping" sent_per_s >>"$tmp/oneway.sent"
@@ -79,6 +84,7 @@ m() { [ -e "$tmp/$1" ] && median <"$tmp/$1" || echo nan; }
 g_rtt=$(m rtt.ns) h_send=$(m rtt.send) h_psend=$(m rtt.pong_send) h_exit=$(m rtt.exit)
 o_sent=$(m oneway.sent) o_ev=$(m oneway.events) o_del=$(m oneway.deliv) o_span=$(m oneway.span)
 o_send=$(m oneway.send) p_rtt=$(m pinned.ns) p_send=$(m pinned.send)
+s_rtt=$(m samecpu.ns) s_send=$(m samecpu.send)
 g_null=$(col 'bench: null_hypercall' 7) h_null=$(col 'xhv-stats: hypercall' 5)
 
 printf '%-58s %14s\n' "round trip ping -> pong -> ping (guest-side)" "$g_rtt ns"
@@ -93,6 +99,8 @@ printf '%-58s %14s\n' "host-side EVTCHNOP (send) by ping, one-way burst" "$o_sen
 printf '%-58s %14s\n' "host-side hypercall exit, ping (all kinds), round trips" "$h_exit ns/exit"
 printf '%-58s %14s\n' "round trip, ping and pong pinned to CPUs 1 and 0 (guest)" "$p_rtt ns"
 printf '%-58s %14s\n' "host-side EVTCHNOP (send) by ping, pinned" "$p_send ns/call"
+printf '%-58s %14s\n' "round trip, both pinned to CPU 0 (guest)" "$s_rtt ns"
+printf '%-58s %14s\n' "host-side EVTCHNOP (send) by ping, both on CPU 0" "$s_send ns/call"
 printf '%-58s %14s\n' "null hypercall (XENVER_version), bench guest, host-side" "$h_null ns/exit"
 printf '%-58s %14s\n' "null hypercall (XENVER_version), bench guest, guest-side" "$g_null ns/call"
 awk -v s="$h_send" -v o="$o_send" -v h="$h_null" -v r="$g_rtt" -v g="$g_null" 'BEGIN {
