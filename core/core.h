@@ -418,6 +418,13 @@ void sched_domain_destroy(struct domain *d);
 /* ---- shared_info and vcpu_info (core/memory_op.c, core/vcpu_op.c) ---- */
 /* Rewrite shared_info's wallclock (odd/even wc_version) in the latched layout. */
 void shared_info_update_wallclock(struct domain *d);
+/* Latch d's shared_info layout (32-bit caller or not) and rewrite its wallclock in it. */
+void shared_info_latch_layout(struct domain *d, bool compat);
+/* The latched layout (read by other domains' threads too: atomic). */
+static inline bool shared_info_is_compat(const struct domain *d)
+{
+    return __atomic_load_n(&d->has_32bit_shinfo, __ATOMIC_ACQUIRE);
+}
 /* Host address of v's vcpu_info (registered area, or its legacy shared_info slot), NULL if
  * v has none (vcpu_id >= 32 and nothing registered). */
 uint8_t *vcpu_info_hva(struct vcpu *v);

@@ -242,14 +242,17 @@ int domain_unpause(struct domain *d)
         return -XEN_EINVAL; /* domain_unpause_by_systemcontroller() */
     }
     if (--d->pause_count == 0) {
-        start = !d->started;
+        start = !d->started && domain_is_running(d);
         d->started = true;
         pthread_cond_broadcast(&d->shutdown_cond);
     }
+    int failed = -1; /* the first vCPU whose thread could not start */
+    for (unsigned i = 0; start && i < d->max_vcpus; i++) /* under d->lock: see vcpu_start() */
+        if (d->vcpu[i]->online && vcpu_start(d->vcpu[i]) && failed < 0)
+            failed = (int)i;
     pthread_mutex_unlock(&d->lock);
-    for (unsigned i = 0; start && i < d->max_vcpus; i++)
-        if (d->vcpu[i]->online && vcpu_start(d->vcpu[i]))
-            domain_crash(d, NULL, "cannot start the thread of vCPU %u", i);
+    if (failed >= 0)
+        domain_crash(d, NULL, "cannot start the thread of vCPU %d", failed);
     return 0;
 }
 

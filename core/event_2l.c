@@ -52,7 +52,7 @@ static bool test(struct bitmap_ref b, unsigned nr)
 /* shared_info is xhv's own page: it exists (and keeps the bits) before the guest maps it. */
 static struct bitmap_ref shinfo_bitmap(const struct domain *d, bool mask)
 {
-    bool c = d->has_32bit_shinfo;
+    bool c = shared_info_is_compat(d);
     size_t off =
         c ? (mask ? COMPAT_shared_info__evtchn_mask_OFF : COMPAT_shared_info__evtchn_pending_OFF)
           : (mask ? offsetof(struct shared_info, evtchn_mask)
@@ -62,7 +62,7 @@ static struct bitmap_ref shinfo_bitmap(const struct domain *d, bool mask)
 
 unsigned evtchn_2l_max_channels(const struct domain *d)
 {
-    return d->has_32bit_shinfo ? 32 * 32 : EVTCHN_2L_NR_CHANNELS;
+    return shared_info_is_compat(d) ? 32 * 32 : EVTCHN_2L_NR_CHANNELS;
 }
 
 /* Set the selector bit of port's word in v's vcpu_info; on 0 -> 1 mark events pending. A
@@ -72,7 +72,7 @@ static void notify_vcpu(struct vcpu *v, unsigned port)
 {
     struct domain *d = v->domain;
     uint8_t *vi = vcpu_info_hva(v);
-    bool c = d->has_32bit_shinfo;
+    bool c = shared_info_is_compat(d);
 
     if (!vi)
         return;

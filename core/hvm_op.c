@@ -98,10 +98,8 @@ static int hvm_set_param_check(struct vcpu *v, struct domain *t, uint32_t *index
 {
     switch (*index) {
     case HVM_PARAM_CALLBACK_IRQ: /* hvm_latch_shinfo_size(); TODO(event channels): via */
-        if (t == v->domain) {
-            t->has_32bit_shinfo = v->hcall_compat;
-            shared_info_update_wallclock(t);
-        }
+        if (t == v->domain)
+            shared_info_latch_layout(t, v->hcall_compat);
         return 0;
     case HVM_PARAM_TIMER_MODE:
         return *value > HVMPTM_one_missed_tick_pending ? -XEN_EINVAL : 0;

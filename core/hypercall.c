@@ -202,9 +202,8 @@ int hypercall_page_write(struct vcpu *v, uint64_t value)
         return -XEN_EINVAL;
     }
     hypercall_page_fill(e.hva);
-    d->has_32bit_shinfo = v->hcall_compat; /* hvm_latch_shinfo_size() */
-    shared_info_update_wallclock(d);
-    if (d->hcall_page_writes++ == 0) /* guests may rewrite it at will: log the first */
+    shared_info_latch_layout(d, v->hcall_compat); /* hvm_latch_shinfo_size() */
+    if (d->hcall_page_writes++ == 0)              /* guests may rewrite it at will: log the first */
         xhv_log(LOG_INFO, "d%u: hypercall page at GFN 0x%llx", d->domain_id,
                 (unsigned long long)(value >> PAGE_SHIFT));
     return 0;

@@ -159,8 +159,18 @@ void shared_info_update_wallclock(struct domain *d)
     wallclock_base(&sec, &nsec, NULL);
     sec += (uint64_t)(int64_t)d->time_offset;
     pthread_mutex_lock(&wc_lock);
-    wallclock_write(physmap_owned_page(d, XHV_PG_SHARED_INFO), d->has_32bit_shinfo, sec, nsec);
+    wallclock_write(physmap_owned_page(d, XHV_PG_SHARED_INFO), shared_info_is_compat(d), sec, nsec);
     pthread_mutex_unlock(&wc_lock);
+}
+
+/* hvm_latch_shinfo_size(): under wc_lock, so the calibration thread never writes the wallclock
+ * in a layout that is being replaced (the 32-bit one would land on 64-bit pending bits). */
+void shared_info_latch_layout(struct domain *d, bool compat)
+{
+    pthread_mutex_lock(&wc_lock);
+    __atomic_store_n(&d->has_32bit_shinfo, compat, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&wc_lock);
+    shared_info_update_wallclock(d);
 }
 
 /* ---- CPUID ---- */

@@ -329,6 +329,8 @@ void *vcpu_thread(void *arg)
     return NULL;
 }
 
+/* d->lock held: domain_destroy() marks the domain dying under it, then joins every started
+ * thread, so a thread is never half-created when it is joined. */
 int vcpu_start(struct vcpu *v)
 {
     v->thread_started = true;
@@ -354,17 +356,18 @@ int vcpu_load_state(struct vcpu *v, const struct vcpu_init_state *s)
 int vcpu_set_online(struct vcpu *v, bool online)
 {
     struct domain *d = v->domain;
+    int rc = 0;
     pthread_mutex_lock(&d->lock);
     bool start = online && d->started && !v->thread_started && domain_is_running(d);
     bool stop = !online && v->online && v->thread_started;
     __atomic_store_n(&v->online, online, __ATOMIC_RELEASE);
     if (start)
-        v->thread_started = true; /* claimed here: vcpu_start() follows */
+        rc = vcpu_start(v);
     pthread_cond_broadcast(&d->shutdown_cond);
     pthread_mutex_unlock(&d->lock);
     if (stop && d->accel_ops->vcpu_kick)
         d->accel_ops->vcpu_kick(v); /* leave guest code now */
-    return start && vcpu_start(v) ? -XEN_ENOMEM : 0;
+    return rc;
 }
 
 void vcpu_join(struct vcpu *v)

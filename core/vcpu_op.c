@@ -36,7 +36,7 @@ uint8_t *vcpu_info_hva(struct vcpu *v)
 static int map_vcpu_info_check(struct vcpu *v, struct vcpu *t, uint64_t gfn, uint32_t offset,
                                struct p2m_entry *e)
 {
-    unsigned align = t->domain->has_32bit_shinfo ? 4 : 8; /* alignof(vcpu_info) per layout */
+    unsigned align = shared_info_is_compat(t->domain) ? 4 : 8; /* alignof(vcpu_info) per layout */
 
     if (offset > PAGE_SIZE - sizeof(struct vcpu_info) || (offset & (align - 1)))
         return -XEN_ENXIO;
@@ -77,7 +77,7 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
         t->vcpu_info_gfn = info.mfn;
         t->vcpu_info_offset = info.offset;
         t->vcpu_info_registered = true;
-        if (d->has_32bit_shinfo)
+        if (shared_info_is_compat(d))
             __atomic_store_n((uint32_t *)(new + COMPAT_vcpu_info__evtchn_pending_sel_OFF), ~0u,
                              __ATOMIC_SEQ_CST);
         else

@@ -312,13 +312,13 @@ TEST(virq_console_on_input)
 
 /* Sends race with the destruction of their handler (ASan: no use after free). */
 struct race {
-    volatile bool stop;
+    bool stop; /* atomic */
 };
 
 static void *dom_exc_sender(void *arg)
 {
     struct race *r = arg;
-    while (!r->stop)
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
         send_global_virq(VIRQ_DOM_EXC);
     return NULL;
 }
@@ -336,7 +336,7 @@ TEST(virq_send_races_handler_destroy)
         CHECK_EQ(set_handler(p->vcpu[0], a->domain_id, VIRQ_DOM_EXC), 0);
         domain_destroy(a);
     }
-    r.stop = true;
+    __atomic_store_n(&r.stop, true, __ATOMIC_RELEASE);
     pthread_join(th, NULL);
     CHECK(global_virq_handler(VIRQ_DOM_EXC) == NULL);
     domain_destroy(p);
