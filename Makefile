@@ -79,14 +79,15 @@ unit: $(O)/unit_tests
 
 check: all
 	$(MAKE) SAN=1 build-san/xhv build-san/xhvd build-san/unit_tests build-san/proto_fuzz build-san/xs_standalone
+	$(MAKE) SAN=thread build-tsan/xhv build-tsan/unit_tests
 	tests/run_tests.sh
 
 check-fast: all
 	XHV_NO_SAN=1 tests/run_tests.sh
 
 # Data races in the SMP and event paths (ThreadSanitizer): the unit tests and the guests that
-# run vCPUs and event channels concurrently. Not part of `make check` (slow, and TSan's shadow
-# memory cannot hold the 1024-domain limit test, which is skipped here).
+# run vCPUs and event channels concurrently (`make check` runs it too, last; TSan's shadow
+# memory cannot hold the 1024-domain limit test, which is skipped there).
 check-tsan: all
 	$(MAKE) SAN=thread build-tsan/xhv build-tsan/unit_tests
 	tests/run_tsan.sh build-tsan

@@ -1,6 +1,8 @@
 #!/bin/bash
 # run_tests.sh: the whole suite: unit tests and KVM integration tests, in the normal build and
-# the ASan+UBSan build (unless XHV_NO_SAN=1). Ends with "N passed, N failed".
+# the ASan+UBSan build (unless XHV_NO_SAN=1), then the ThreadSanitizer pass over the unit tests
+# and the concurrent guests if build-tsan exists (make check builds it). Ends with
+# "N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
 pass=0 fail=0 skip=0
@@ -44,6 +46,11 @@ for b in $builds; do
     tests/integration/test_pingpong.sh "$b" 2>&1 | tee "$log"
     tally "$log" "pingpong ($b)"
 done
+if [ "${XHV_NO_SAN:-0}" != 1 ] && [ -x build-tsan/unit_tests ]; then
+    echo "== data races: ThreadSanitizer (build-tsan)"
+    tests/run_tsan.sh build-tsan 2>&1 | tee "$log"
+    tally "$log" "tsan"
+fi
 echo
 [ $skip = 0 ] || echo "$skip skipped (SKIPPED tests did not run and are not counted as passed)"
 echo "$pass passed, $fail failed"

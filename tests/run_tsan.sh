@@ -1,14 +1,14 @@
 #!/bin/bash
 # run_tsan.sh BUILD_DIR: the ThreadSanitizer pass (make check-tsan): unit tests, then the guests
 # with concurrent vCPUs and event channels. Any TSan report fails its case. Ends with
-# "tsan: N passed, N failed".
+# "tsan: N passed, N failed, N skipped".
 set -u
 b=${1:-build-tsan}
 # Guest memory is shared with the guest and with other vCPUs: copy_{from,to}_guest (xfer) races
 # with atomic bit updates by design, as in Xen. Nothing else is suppressed.
 printf 'race:xfer\n' >"${TMPDIR:-/tmp}/xhv-tsan.supp"
 export TSAN_OPTIONS="report_thread_leaks=0 halt_on_error=0 exitcode=66 suppressions=${TMPDIR:-/tmp}/xhv-tsan.supp"
-pass=0 fail=0
+pass=0 fail=0 skip=0
 run() { # NAME COMMAND...
     local name=$1 out
     shift
@@ -29,7 +29,8 @@ if [ -c /dev/kvm ]; then
     run virq "$b/xhv" run --privileged build/guest/virq.elf
     run timer "$b/xhv" run build/guest/timer.elf
 else
-    echo "SKIPPED guests (no /dev/kvm)"
+    echo "SKIPPED tsan guests (no usable /dev/kvm: the concurrent guests do not run)"
+    skip=$((skip + 5))
 fi
-echo "tsan: $pass passed, $fail failed"
+echo "tsan: $pass passed, $fail failed, $skip skipped"
 [ $fail = 0 ]
