@@ -189,7 +189,9 @@ struct vcpu {
     bool initialised;          /* has a register state (Xen's is_initialised), under d->lock */
     unsigned state_gen;        /* bumped by vcpu_load_state(): the thread drops a stale exit */
     bool in_hypercall;         /* re-entry guard */
-    bool wake_pending;         /* vcpu_wake() before/while blocked (under d->lock) */
+    bool wake_pending;         /* vcpu_wake() since the block began (under d->lock) */
+    bool blocked;              /* sleeping in vcpu_block_until() (under d->lock) */
+    uint32_t poll_port;        /* SCHEDOP_poll: 0 none, the one port, or XHV_POLL_ANY (atomic) */
     bool hcall_compat;         /* current hypercall uses the 32-bit ABI */
     struct vcpu_paging paging; /* of the current hypercall */
     /* vcpu_info registration (VCPUOP_register_vcpu_info) */
@@ -300,6 +302,7 @@ struct domain {
     bool started;               /* vCPU threads launched (first unpause) */
     uint64_t watchdog[NR_DOMAIN_WATCHDOG_TIMERS]; /* SCHEDOP_watchdog deadlines */
     struct evtchn_domain *evtchn;                 /* event channels (core/event_channel.c) */
+    unsigned nr_pollers;                          /* vCPUs in SCHEDOP_poll (atomic) */
 
     /* shutdown state */
     bool is_shutting_down, is_shut_down, is_dying;
@@ -407,6 +410,10 @@ void xen_cpuid_leaf(const struct vcpu *v, uint32_t leaf, uint32_t subleaf, uint3
 #define XEN_HYPERCALL_MSR 0x40000000u
 
 /* ---- blocking (core/sched_op.c) ---- */
+#define XHV_POLL_ANY UINT32_MAX
+/* Start a block on v's own thread: forget earlier wakes. Check what ends the block after
+ * this (a wake from then on is kept), then call vcpu_block_until(). */
+void vcpu_block_prepare(struct vcpu *v);
 /* Block v's own thread until vcpu_wake(v), the domain stops running, or deadline
  * (CLOCK_MONOTONIC ns; 0 = none). Never spins; returns at once if a wake is pending. */
 void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns);
@@ -432,8 +439,11 @@ bool vm_assist_enabled(const struct domain *d, unsigned type);
 
 /* ---- event channels (core/event_channel.c) ---- */
 struct evtchn_domain;
-int evtchn_domain_init(struct domain *d);     /* from domain_create */
-void evtchn_domain_destroy(struct domain *d); /* from domain_destroy, vCPUs stopped */
+int evtchn_domain_init(struct domain *d); /* from domain_create */
+/* domain_kill(): close every port (peers become unbound), no new ones; from domain_destroy()
+ * once the vCPUs have stopped, before VIRQ_DOM_EXC tells anyone. */
+void evtchn_destroy(struct domain *d);
+void evtchn_destroy_final(struct domain *d); /* free the table (domain_free(), no users left) */
 /* Raise VIRQ virq on v (per-vCPU virqs) or on the domain's vCPU 0 (global ones). */
 void send_guest_vcpu_virq(struct vcpu *v, unsigned virq);
 

@@ -68,7 +68,7 @@ static int vcpus_create(struct domain *d)
 
 static void domain_free(struct domain *d)
 {
-    evtchn_domain_destroy(d);
+    evtchn_destroy_final(d);
     for (unsigned i = 0; d->vcpu && i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpu[i];
         if (!v)
@@ -377,7 +377,8 @@ void domain_destroy(struct domain *d)
         snprintf(label, sizeof(label), "d%u", d->domain_id);
         domain_stats_report(d, label, NULL);
     }
-    clear_global_virq_handlers(d); /* domain_kill(): evtchn_destroy(), then DOMDYING_dead */
+    evtchn_destroy(d); /* domain_kill(): evtchn_destroy(), then DOMDYING_dead */
+    clear_global_virq_handlers(d);
     send_global_virq(VIRQ_DOM_EXC);
     pthread_mutex_lock(&domain_table_lock);
     if (domain_table[d->domain_id] == d) {

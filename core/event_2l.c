@@ -93,7 +93,7 @@ void evtchn_2l_set_pending(struct vcpu *v, unsigned port)
         return;
     if (!test(shinfo_bitmap(d, true), port))
         notify_vcpu(v, port);
-    vcpu_wake(v); /* evtchn_check_pollers(): a vCPU in SCHEDOP_poll re-checks its ports */
+    evtchn_check_pollers(d, port); /* a vCPU in SCHEDOP_poll on it re-checks its ports */
 }
 
 void evtchn_2l_clear_pending(struct domain *d, unsigned port)

@@ -34,7 +34,7 @@ struct evtchn_domain {
     unsigned valid;                           /* atomic: ports [0, valid) have a bucket */
     uint32_t (*virq_to_evtchn)[NR_VIRQS];     /* [vcpu][virq], 0 = not bound */
     uint32_t pirq_to_evtchn[XHV_NR_PIRQS];
-    bool dying;     /* evtchn_domain_destroy() started: no new ports */
+    bool dying;     /* evtchn_destroy() started: no new ports */
     bool resetting; /* an EVTCHNOP_reset runs (another one gets -EBUSY) */
 };
 
@@ -567,7 +567,7 @@ int evtchn_domain_init(struct domain *d)
 }
 
 /* evtchn_destroy(): every port closed as evtchn_close() does (peers become unbound). */
-void evtchn_domain_destroy(struct domain *d)
+void evtchn_destroy(struct domain *d)
 {
     struct evtchn_domain *e = d->evtchn;
 
@@ -578,6 +578,15 @@ void evtchn_domain_destroy(struct domain *d)
     pthread_mutex_unlock(&e->lock);
     for (unsigned p = 1; p < e->valid; p++)
         evtchn_close(d, p);
+}
+
+void evtchn_destroy_final(struct domain *d)
+{
+    struct evtchn_domain *e = d->evtchn;
+
+    if (!e)
+        return;
+    evtchn_destroy(d); /* a domain freed without domain_destroy() (creation failed) */
     d->evtchn = NULL;
     for (unsigned i = 0; i < EVTCHN_NR_BUCKETS; i++)
         free(e->bucket[i]);
@@ -682,12 +691,12 @@ static long evtchnop_run(struct vcpu *v, unsigned cmd, union evtchn_op_args *a)
 /* do_event_channel_op(): copy in (-EFAULT), run, copy back outputs on success. */
 long do_event_channel_op(struct vcpu *v, const uint64_t args[5])
 {
-    unsigned cmd = (unsigned)args[0];
+    unsigned cmd = (unsigned)(int)args[0]; /* Xen: int cmd */
     union evtchn_op_args a;
     long rc;
 
-    if (args[0] >= sizeof(evtchnop) / sizeof(evtchnop[0]) || !evtchnop[cmd].size)
-        return hypercall_unimplemented_subop(v, __HYPERVISOR_event_channel_op, args[0]);
+    if (cmd >= sizeof(evtchnop) / sizeof(evtchnop[0]) || !evtchnop[cmd].size)
+        return hypercall_unimplemented_subop(v, __HYPERVISOR_event_channel_op, cmd);
     if (copy_from_guest(v, &a, args[1], evtchnop[cmd].size))
         return -XEN_EFAULT;
     if (!v->domain->evtchn && !evtchnop[cmd].remote)

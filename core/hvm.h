@@ -21,6 +21,7 @@
 #define EFER_LMSLE (1ull << 13)
 #define EFER_FFXSE (1ull << 14)
 #define X86_EFLAGS_MBS (1ull << 1)
+#define X86_EFLAGS_IF (1ull << 9)
 #define X86_CR4_PAE (1ull << 5)
 /* CF PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID (Xen's X86_EFLAGS_ALL) */
 #define X86_EFLAGS_ALL 0x003f7fd5ull

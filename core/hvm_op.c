@@ -97,7 +97,7 @@ static int vm86_tss_check(struct vcpu *v, struct domain *t, uint32_t *index, uin
 static int hvm_set_param_check(struct vcpu *v, struct domain *t, uint32_t *index, uint64_t *value)
 {
     switch (*index) {
-    case HVM_PARAM_CALLBACK_IRQ: /* hvm_latch_shinfo_size(); TODO(event channels): via */
+    case HVM_PARAM_CALLBACK_IRQ: /* hvm_latch_shinfo_size(); the via is read by core/upcall.c */
         if (t == v->domain)
             shared_info_latch_layout(t, v->hcall_compat);
         return 0;
@@ -234,7 +234,7 @@ static long hvmop_param(struct vcpu *v, unsigned long op, uint64_t arg)
 }
 _Static_assert(sizeof(struct xen_hvm_param) == 16, "same layout in both ABIs");
 
-/* HVMOP_set_evtchn_upcall_vector: Xen's checks; the vector itself needs event channels. */
+/* HVMOP_set_evtchn_upcall_vector: Xen's checks, then the per-vCPU vector (core/upcall.c). */
 static long hvmop_set_evtchn_upcall_vector(struct vcpu *v, uint64_t arg)
 {
     struct xen_hvm_evtchn_upcall_vector op;

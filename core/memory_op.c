@@ -474,8 +474,10 @@ long do_memory_op(struct vcpu *v, const uint64_t args[5])
         return start ? -XEN_EINVAL : memop_domain_query(v, op, arg);
     case XENMEM_add_to_physmap:
         return memop_add_to_physmap(v, start, arg);
-    case XENMEM_set_memory_map:
-        return start ? -XEN_EINVAL : memop_set_memory_map(v, arg);
+    case XENMEM_set_memory_map: /* arch_memory_op() matches the whole cmd: start -> -ENOSYS */
+        if (!start)
+            return memop_set_memory_map(v, arg);
+        return hypercall_unimplemented_subop(v, __HYPERVISOR_memory_op, op);
     case XENMEM_add_to_physmap_batch:
         return memop_add_to_physmap_batch(v, start, arg);
     case XENMEM_remove_from_physmap:

@@ -6,6 +6,7 @@
 #include "core/accel.h"
 #include "core/core.h"
 #include "core/event.h"
+#include "core/hvm.h"
 #include "core/hypercall.h"
 
 /* ---- blocking ---- */
@@ -13,8 +14,9 @@
 /*
  * A blocked vCPU thread sleeps on its domain's shutdown_cond (CLOCK_MONOTONIC) under d->lock:
  * domain_shutdown() and domain_destroy() broadcast it, so a domain that stops always wakes
- * its blocked vCPUs, and vcpu_wake() broadcasts it too (other vCPUs of the domain see a
- * spurious wake-up and sleep again).
+ * its blocked vCPUs. vcpu_wake() broadcasts it only when its vCPU sleeps there; otherwise
+ * (running, or halted inside KVM) it just records the wake, so events cost no thread
+ * wake-ups besides the one they are for.
  */
 static bool wake_test_and_clear(struct vcpu *v)
 {
@@ -30,6 +32,13 @@ static struct timespec mono_abstime(uint64_t deadline_ns)
                              .tv_nsec = (long)(deadline_ns % 1000000000ull)};
 }
 
+void vcpu_block_prepare(struct vcpu *v)
+{
+    pthread_mutex_lock(&v->domain->lock);
+    v->wake_pending = false;
+    pthread_mutex_unlock(&v->domain->lock);
+}
+
 void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
 {
     struct domain *d = v->domain;
@@ -37,6 +46,7 @@ void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
     pthread_mutex_lock(&d->lock);
     int prev = v->runstate;
     vcpu_runstate_change_locked(v, RUNSTATE_blocked);
+    v->blocked = true;
     /* a controller pause must reach a running vCPU thread: return so that it parks */
     while (!wake_test_and_clear(v) && domain_is_running(d) &&
            !(d->pause_count && v->thread_started)) {
@@ -50,6 +60,7 @@ void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
         struct timespec ts = mono_abstime(deadline_ns);
         pthread_cond_timedwait(&d->shutdown_cond, &d->lock, &ts);
     }
+    v->blocked = false;
     vcpu_runstate_change_locked(v, prev);
     pthread_mutex_unlock(&d->lock);
 }
@@ -60,7 +71,8 @@ void vcpu_wake(struct vcpu *v)
 
     pthread_mutex_lock(&d->lock);
     v->wake_pending = true;
-    pthread_cond_broadcast(&d->shutdown_cond);
+    if (v->blocked)
+        pthread_cond_broadcast(&d->shutdown_cond);
     pthread_mutex_unlock(&d->lock);
 }
 
@@ -161,13 +173,12 @@ void sched_domain_destroy(struct domain *d)
 
 /* ---- sub-ops ---- */
 
-/* SCHEDOP_block (vcpu_block_enable_events()): clear the upcall mask, sleep until woken.
- * TODO(event channels): return at once when an event is deliverable
- * (hvm_local_events_need_delivery()). */
+/* SCHEDOP_block (vcpu_block_enable_events()): clear the upcall mask, sleep until woken. */
 static long sched_block(struct vcpu *v)
 {
     uint8_t *vi = vcpu_info_hva(v);
 
+    vcpu_block_prepare(v);
     if (vi)
         __atomic_store_n(&vi[offsetof(struct vcpu_info, evtchn_upcall_mask)], 0, __ATOMIC_SEQ_CST);
     /* local_events_need_delivery(): an upcall already pending ends the block at once */
@@ -241,38 +252,78 @@ static int sched_poll_copy_in(struct vcpu *v, uint64_t arg, uint64_t *ports, uin
     return 0;
 }
 
+/* hvm_local_events_need_delivery(), as far as xhv sees it: an upcall is pending and the
+ * caller takes interrupts (EFLAGS.IF of the hypercall). */
+static bool local_events_need_delivery(struct vcpu *v)
+{
+    uint8_t *vi = vcpu_info_hva(v);
+    return vi && (v->paging.rflags & X86_EFLAGS_IF) &&
+           __atomic_load_n(&vi[offsetof(struct vcpu_info, evtchn_upcall_pending)],
+                           __ATOMIC_SEQ_CST);
+}
+
+/* The ports: each read (-EFAULT) and checked (-EINVAL if not an event channel, as
+ * evtchn_port_poll()); 1 if one is pending, 0 if none; *one = the port when nr == 1. */
+static int sched_poll_ports(struct vcpu *v, uint64_t ports, uint32_t nr, uint32_t *one)
+{
+    uint32_t port = 0;
+    for (uint32_t i = 0; i < nr; i++) {
+        uint64_t at = ports + (uint64_t)i * sizeof(port);
+        if (copy_from_guest(v, &port, v->hcall_compat ? (uint32_t)at : at, sizeof(port)))
+            return -XEN_EFAULT;
+        if (!evtchn_port_is_valid(v->domain, port)) {
+            gprintk(v, "SCHEDOP_poll: port %u is not an event channel", port);
+            return -XEN_EINVAL;
+        }
+        if (evtchn_port_is_pending(v->domain, port))
+            return 1;
+    }
+    *one = nr == 1 ? port : XHV_POLL_ANY;
+    return 0;
+}
+
 /*
- * SCHEDOP_poll (do_poll()): more than 128 ports -EINVAL; each port is read (-EFAULT) and
- * checked in turn; a port that is not a usable event channel is -EINVAL (evtchn_port_poll()).
- * There are no event channels yet, so any listed port is invalid and only nr_ports == 0
- * blocks: until the absolute system-time timeout (0 = none), a wake, or the domain stopping.
+ * SCHEDOP_poll (do_poll()): more than 128 ports -EINVAL. The vCPU registers as a poller
+ * first (so an event from now on wakes it: evtchn_check_pollers()), then returns at once if
+ * an upcall is deliverable or a port is pending; else it sleeps until one of its ports (any
+ * port of the domain with 0 or several) becomes pending, the absolute system-time timeout
+ * (0 = none), another wake, or the domain stopping.
  */
 static long sched_poll(struct vcpu *v, uint64_t arg)
 {
     uint64_t ports, timeout;
-    uint32_t nr, port;
+    uint32_t nr, one = XHV_POLL_ANY;
     int rc = sched_poll_copy_in(v, arg, &ports, &nr, &timeout);
 
     if (rc)
         return rc;
     if (nr > 128)
         return -XEN_EINVAL;
-    for (uint32_t i = 0; i < nr; i++) {
-        uint64_t at = ports + (uint64_t)i * sizeof(port);
-        if (copy_from_guest(v, &port, v->hcall_compat ? (uint32_t)at : at, sizeof(port)))
-            return -XEN_EFAULT;
-        if (!evtchn_port_is_valid(v->domain, port)) { /* evtchn_port_poll() */
-            gprintk(v, "SCHEDOP_poll: port %u is not an event channel", port);
-            return -XEN_EINVAL;
-        }
-        if (evtchn_port_is_pending(v->domain, port))
-            return 0;
+    vcpu_block_prepare(v);
+    __atomic_store_n(&v->poll_port, XHV_POLL_ANY, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&v->domain->nr_pollers, 1, __ATOMIC_SEQ_CST);
+    rc = local_events_need_delivery(v) ? 1 : sched_poll_ports(v, ports, nr, &one);
+    if (rc == 0) {
+        __atomic_store_n(&v->poll_port, one, __ATOMIC_SEQ_CST);
+        /* s_time_t is signed: a "negative" timeout has expired, as with Xen's set_timer() */
+        if (timeout)
+            timeout = (int64_t)timeout < 0 ? 1 : xen_system_time_epoch() + timeout;
+        vcpu_block_until(v, timeout);
     }
-    /* s_time_t is signed: a "negative" timeout has expired, as with Xen's set_timer() */
-    if (timeout)
-        timeout = (int64_t)timeout < 0 ? 1 : xen_system_time_epoch() + timeout;
-    vcpu_block_until(v, timeout);
-    return 0;
+    __atomic_store_n(&v->poll_port, 0, __ATOMIC_SEQ_CST);
+    __atomic_fetch_sub(&v->domain->nr_pollers, 1, __ATOMIC_SEQ_CST);
+    return rc < 0 ? rc : 0;
+}
+
+void evtchn_check_pollers(struct domain *d, unsigned port)
+{
+    if (!__atomic_load_n(&d->nr_pollers, __ATOMIC_SEQ_CST))
+        return;
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        uint32_t p = __atomic_load_n(&d->vcpu[i]->poll_port, __ATOMIC_SEQ_CST);
+        if (p == XHV_POLL_ANY || (p && p == port))
+            vcpu_wake(d->vcpu[i]);
+    }
 }
 
 static long sched_watchdog(struct vcpu *v, uint64_t arg)

@@ -20,7 +20,7 @@ static void hvm_assert_evtchn_irq(struct vcpu *v)
 
     if (!vec && (via >> 56) == HVM_PARAM_CALLBACK_TYPE_VECTOR)
         vec = (uint8_t)via;
-    if (vec >= 0x10 && v->thread_started && d->accel_ops->vcpu_inject_irq)
+    if (vec >= 0x10 && d->accel_ops->vcpu_inject_irq) /* also a vCPU not started yet (IRR) */
         d->accel_ops->vcpu_inject_irq(v, vec);
     vcpu_wake(v);
 }

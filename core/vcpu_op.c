@@ -52,8 +52,8 @@ static int map_vcpu_info_check(struct vcpu *v, struct vcpu *t, uint64_t gfn, uin
 /*
  * VCPUOP_register_vcpu_info: the new area starts as a copy of the legacy shared_info slot
  * (vCPUs < 32) or zeroed with evtchn_upcall_mask = 1 (others); then, deliberately, every
- * selector bit and upcall_pending are set so no event is lost (a spurious event).
- * TODO(event channels): vcpu_mark_events_pending() must also assert the upcall interrupt.
+ * selector bit is set and vcpu_mark_events_pending() raises the upcall, so no event is lost
+ * (the guest sees one spurious event), as Xen's map_vcpu_info().
  */
 static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
@@ -83,12 +83,12 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
         else
             __atomic_store_n((uint64_t *)(new + offsetof(struct vcpu_info, evtchn_pending_sel)),
                              ~0ull, __ATOMIC_SEQ_CST);
-        __atomic_store_n(&new[offsetof(struct vcpu_info, evtchn_upcall_pending)], 1,
-                         __ATOMIC_SEQ_CST);
     }
     pthread_mutex_unlock(&d->lock);
-    if (rc == 0)
-        vcpu_time_refresh(t); /* force_update_vcpu_system_time(); t is v or not running */
+    if (rc == 0) {
+        vcpu_mark_events_pending(t); /* the upcall for the spurious event (map_vcpu_info()) */
+        vcpu_time_refresh(t);        /* force_update_vcpu_system_time(); t is v or not running */
+    }
     return rc;
 }
 _Static_assert(sizeof(struct vcpu_register_vcpu_info) == COMPAT_vcpu_register_vcpu_info_SIZE,
@@ -148,7 +148,7 @@ static long vcpu_initialise(struct vcpu *v, struct vcpu *t, uint64_t arg)
 }
 _Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context (both ABIs)");
 
-/* Timers: Xen's argument checks, then TODO(timers): VIRQ_TIMER needs event channels. */
+/* Timers: Xen's argument checks, then core/timer.c arms them (VIRQ_TIMER when due). */
 static long vcpu_timer_op(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
 {
     struct vcpu_set_periodic_timer p;

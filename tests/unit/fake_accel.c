@@ -206,6 +206,11 @@ void fake_set_paging(struct vcpu *v, uint64_t cr0, uint64_t cr3, uint64_t cr4, u
     f->paging = (struct vcpu_paging){.cr0 = cr0, .cr3 = cr3, .cr4 = cr4, .efer = efer};
 }
 
+void fake_set_rflags(struct vcpu *v, uint64_t rflags)
+{
+    ((struct fake_vcpu *)v->accel)->rflags = rflags;
+}
+
 struct vm_exit fake_hcall_exit(struct vcpu *v, unsigned cpl, bool is64, uint64_t nr,
                                const uint64_t a[5])
 {
@@ -216,7 +221,7 @@ struct vm_exit fake_hcall_exit(struct vcpu *v, unsigned cpl, bool is64, uint64_t
     c->cr0 = f->paging.cr0, c->cr3 = f->paging.cr3, c->cr4 = f->paging.cr4;
     c->efer = f->paging.efer;
     c->cpl = (uint8_t)cpl;
-    c->rflags = 0x2;
+    c->rflags = f->rflags ? f->rflags : 0x2;
     if (is64) { /* RAX nr; RDI RSI RDX R10 R8 */
         c->efer |= EFER_LMA | EFER_LME;
         c->cs_l = true;

@@ -32,6 +32,7 @@ struct fake_vcpu {
     bool state_set;
     struct guest_cpu cpu;      /* registers of the current exit, for vcpu_get_cpu() */
     struct vcpu_paging paging; /* paging state fake_hypercall() puts in its exits */
+    uint64_t rflags;           /* RFLAGS of its exits (0: 0x2, interrupts off) */
     int64_t tsc_offset;        /* what vcpu_tsc_offset() reports */
     unsigned tsc_offset_reads;
 };
@@ -63,6 +64,8 @@ struct domain *fake_domain(uint64_t mem_mb, unsigned vcpus, bool privileged);
 void fake_script_exit(struct vcpu *v, const struct vm_exit *ex);
 /* Paging state of later fake_hypercall()s on v (default: all 0 = paging off). */
 void fake_set_paging(struct vcpu *v, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer);
+/* RFLAGS of later fake_hypercall()s on v (default 0x2). */
+void fake_set_rflags(struct vcpu *v, uint64_t rflags);
 /* One hypercall exit from v, handled by vcpu_handle_exit(): the result as the guest sees it
  * (RAX, or EAX sign-extended for a 32-bit caller). */
 long fake_hypercall(struct vcpu *v, unsigned cpl, bool is64, uint64_t nr, uint64_t a1, uint64_t a2,

@@ -26,6 +26,19 @@ static long eop(struct vcpu *v, unsigned cmd, void *a, size_t n)
     return rc;
 }
 
+/* Xen's do_event_channel_op() takes an int cmd: the high half of a 64-bit RAX is ignored. */
+TEST(evtchn_cmd_is_an_int)
+{
+    struct domain *d = fake_domain(16, 1, false);
+    struct evtchn_bind_ipi b = {.vcpu = 0};
+    gpa_write(d, ARG, &b, sizeof(b));
+    CHECK_EQ(hc64(d->vcpu[0], EO, (1ull << 32) | EVTCHNOP_bind_ipi, ARG, 0), 0);
+    gpa_read(d, ARG, &b, sizeof(b));
+    CHECK_EQ(b.port, 1);
+    CHECK_EQ(hc64(d->vcpu[0], EO, 0xffffffffull, ARG, 0), -XEN_ENOSYS); /* -1 */
+    domain_destroy(d);
+}
+
 static long alloc_unbound(struct vcpu *v, domid_t dom, domid_t remote, uint32_t *port)
 {
     struct evtchn_alloc_unbound a = {.dom = dom, .remote_dom = remote, .port = 0xdead};

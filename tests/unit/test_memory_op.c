@@ -425,6 +425,10 @@ TEST(memop_set_memory_map_toolstack)
     CHECK_EQ(fake_hypercall(p->vcpu[0], 0, true, __HYPERVISOR_memory_op, XENMEM_set_memory_map,
                             0x4000, 0, 0, 0),
              -XEN_EINVAL);
+    /* a start extent in cmd[:6]: arch_memory_op() matches the whole cmd, so no such op */
+    CHECK_EQ(fake_hypercall(p->vcpu[0], 0, true, __HYPERVISOR_memory_op,
+                            XENMEM_set_memory_map | (1ull << 6), 0x4000, 0, 0, 0),
+             -XEN_ENOSYS);
     domain_destroy(d);
     domain_destroy(p);
 }

@@ -4,6 +4,7 @@
 
 #include "compat_layout.h"
 #include "core/core.h"
+#include "core/event.h"
 #include "tests/unit/fake_accel.h"
 #include "tests/unit/harness.h"
 
@@ -165,9 +166,53 @@ TEST(sched_block_woken_by_kick)
     pthread_join(b.t, NULL);
     CHECK_EQ(b.ret, 0);
     CHECK(domain_is_running(d));
-    /* a wake that comes first makes the next block return at once */
+    /* an earlier wake is forgotten (Xen: it found the vCPU running); a pending upcall is not:
+     * the block returns at once (local_events_need_delivery()) */
     vcpu_wake(d->vcpu[0]);
+    vcpu_info_hva(d->vcpu[0])[offsetof(struct vcpu_info, evtchn_upcall_pending)] = 1;
     CHECK_EQ(hc64(d->vcpu[0], SO, SCHEDOP_block, 0, 0), 0);
+    domain_destroy(d);
+}
+
+/* A wake while the vCPU runs does not carry over into its next block. */
+TEST(sched_block_forgets_an_old_wake)
+{
+    struct domain *d = fake_domain(16, 1, false);
+    struct blocker b;
+    vcpu_wake(d->vcpu[0]);
+    blocker_start(&b, d->vcpu[0], SCHEDOP_block, 0);
+    wait_blocked(d->vcpu[0]); /* it really sleeps */
+    vcpu_wake(d->vcpu[0]);
+    pthread_join(b.t, NULL);
+    CHECK_EQ(b.ret, 0);
+    domain_destroy(d);
+}
+
+/* evtchn_check_pollers(): vCPU 1 polls a port that notifies vCPU 0 and wakes when it is
+ * sent; a poll with interrupts on returns at once when an upcall is pending. */
+TEST(sched_poll_woken_by_its_port_on_another_vcpu)
+{
+    struct domain *d = fake_domain(16, 2, false);
+    struct blocker b;
+    struct evtchn_bind_ipi ipi = {.vcpu = 0};
+    gpa_write(d, ARG + 0x100, &ipi, sizeof(ipi));
+    CHECK_EQ(hc64(d->vcpu[0], __HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, ARG + 0x100, 0), 0);
+    gpa_read(d, ARG + 0x100, &ipi, sizeof(ipi));
+    put32(d, PORTS, ipi.port);
+    put_poll(d, true, PORTS, 1, 0);
+    blocker_start(&b, d->vcpu[1], SCHEDOP_poll, ARG);
+    wait_blocked(d->vcpu[1]);
+    CHECK_EQ(d->vcpu[1]->poll_port, ipi.port);
+    CHECK_EQ(evtchn_send(d, ipi.port), 0);
+    pthread_join(b.t, NULL);
+    CHECK_EQ(b.ret, 0);
+    CHECK_EQ(d->vcpu[1]->poll_port, 0);
+    CHECK_EQ(d->nr_pollers, 0);
+    /* vCPU 0 got the upcall; its poll (no ports, no timeout) with IF set returns at once */
+    CHECK_EQ(vcpu_info_hva(d->vcpu[0])[offsetof(struct vcpu_info, evtchn_upcall_pending)], 1);
+    put_poll(d, true, PORTS, 0, 0);
+    fake_set_rflags(d->vcpu[0], 0x202);
+    CHECK_EQ(hc64(d->vcpu[0], SO, SCHEDOP_poll, ARG, 0), 0);
     domain_destroy(d);
 }
 

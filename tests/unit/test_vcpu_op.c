@@ -265,6 +265,8 @@ TEST(vcpuop_register_vcpu_info_beyond_legacy)
     struct domain *d = fake_domain(16, 33, false);
     uint8_t area[64];
     CHECK(vcpu_info_hva(d->vcpu[32]) == NULL); /* no legacy slot */
+    /* the spurious event of the new area comes with its upcall (vcpu_mark_events_pending()) */
+    d->vcpu[32]->upcall_vector = 0xf3;
     gpa_fill(d, 0x400000, 0x77, 64);
     CHECK_EQ(register_info(d->vcpu[0], true, 32, 0x400, 0), 0);
     gpa_read(d, 0x400000, area, 64);
@@ -274,6 +276,8 @@ TEST(vcpuop_register_vcpu_info_beyond_legacy)
     memcpy(&tver, area + offsetof(struct vcpu_info, time.version), 4);
     CHECK_EQ(tver, 2);
     CHECK(vcpu_info_hva(d->vcpu[32]) != NULL);
+    struct fake_vcpu *f = fake_vcpu_of(d->vcpu[32]);
+    CHECK(f->nr_irqs == 1 && f->irqs[0] == 0xf3);
     domain_destroy(d);
 }
 
