@@ -298,9 +298,12 @@ static int connect_evtchn(struct build *b)
         const char *peer = c->evtchn_peers[i];
         uint32_t id;
         int port;
-        if (strspn(peer, "0123456789") == strlen(peer))
-            id = (uint32_t)strtoul(peer, NULL, 10);
-        else if (xl_name_to_domid(b->ctx, peer, &id))
+        if (strspn(peer, "0123456789") == strlen(peer)) {
+            unsigned long n = strtoul(peer, NULL, 10);
+            if (strlen(peer) > 5 || n >= DOMID_FIRST_RESERVED)
+                return fail(b, "xhv_evtchn: `%s' is not a domain id", peer);
+            id = (uint32_t)n;
+        } else if (xl_name_to_domid(b->ctx, peer, &id))
             return fail(b, "xhv_evtchn: no domain named `%s'", peer);
         if ((port = xc_evtchn_alloc_unbound(b->ctx->xch, id, b->domid)) < 0)
             return fail(b, "xhv_evtchn: cannot allocate a port in domain %u: %s", id,

@@ -213,7 +213,8 @@ struct vcpu {
     uint8_t upcall_vector; /* HVMOP_set_evtchn_upcall_vector (0 = none) */
     /* timers (core/timer.c, under its lock): CLOCK_MONOTONIC ns, 0 = not armed */
     uint64_t singleshot, periodic_period, periodic_next;
-    int64_t tsc_offset; /* guest TSC - host TSC, read on the vCPU's thread (core/pvclock.c) */
+    unsigned timer_slot; /* index + 1 in the timer thread's array of armed vCPUs, 0 = none */
+    int64_t tsc_offset;  /* guest TSC - host TSC, read on the vCPU's thread (core/pvclock.c) */
     /* host-side cost accounting, on when d->stats is set */
     uint64_t exit_start_ns;
     unsigned exit_kind;
@@ -283,8 +284,9 @@ struct domain {
     const struct accel_ops *accel_ops;
     void *accel; /* backend per-domain state */
     pthread_mutex_t lock;
-    unsigned refcnt;            /* rcu_lock_domain_* references, under lock */
-    pthread_mutex_t memop_lock; /* serialises physmap-changing memory ops */
+    unsigned refcnt;                /* rcu_lock_domain_* references, under lock */
+    pthread_mutex_t memop_lock;     /* serialises physmap-changing memory ops */
+    pthread_mutex_t vcpu_init_lock; /* serialises VCPUOP_initialise (Xen's domain_lock) */
 
     unsigned max_vcpus;
     struct vcpu **vcpu;
@@ -451,6 +453,7 @@ void send_guest_vcpu_virq(struct vcpu *v, unsigned virq);
 void vcpu_set_singleshot(struct vcpu *v, uint64_t at);   /* Xen system time ns, 0 = stop */
 void vcpu_set_periodic(struct vcpu *v, uint64_t period); /* ns, 0 = stop */
 void timer_domain_destroy(struct domain *d);
+unsigned timer_nr_armed(void); /* vCPUs with an armed timer (tests) */
 /* Start a detached thread fn that sleeps on cond (initialised here on CLOCK_MONOTONIC). */
 void deadline_thread_start(pthread_cond_t *cond, void *(*fn)(void *), const char *what);
 

@@ -68,6 +68,7 @@ static int vcpus_create(struct domain *d)
 
 static void domain_free(struct domain *d)
 {
+    timer_domain_destroy(d); /* no-op after domain_destroy(); a failed create armed nothing */
     evtchn_destroy_final(d);
     for (unsigned i = 0; d->vcpu && i < d->max_vcpus; i++) {
         struct vcpu *v = d->vcpu[i];
@@ -84,6 +85,7 @@ static void domain_free(struct domain *d)
     free(d->memmap);
     pthread_mutex_destroy(&d->console.lock);
     pthread_mutex_destroy(&d->memop_lock);
+    pthread_mutex_destroy(&d->vcpu_init_lock);
     pthread_cond_destroy(&d->shutdown_cond);
     pthread_mutex_destroy(&d->lock);
     free(d);
@@ -116,6 +118,7 @@ static struct domain *domain_alloc(domid_t id, const struct domain_config *cfg,
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->memop_lock, NULL);
+    pthread_mutex_init(&d->vcpu_init_lock, NULL);
     pthread_cond_init(&d->shutdown_cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&d->console.lock, NULL);
@@ -371,12 +374,6 @@ void domain_destroy(struct domain *d)
         if (d->vcpu[i])
             vcpu_join(d->vcpu[i]);
     console_flush(d);
-    if (d->stats_on && xhv_stats_default && /* xhvd --stats: the daemon's log keeps them */
-        d->stats.count[EXK_HCALL] + d->stats.count[EXK_RAW_IO] + d->stats.count[EXK_OTHER]) {
-        char label[16];
-        snprintf(label, sizeof(label), "d%u", d->domain_id);
-        domain_stats_report(d, label, NULL);
-    }
     evtchn_destroy(d); /* domain_kill(): evtchn_destroy(), then DOMDYING_dead */
     clear_global_virq_handlers(d);
     send_global_virq(VIRQ_DOM_EXC);
@@ -392,6 +389,13 @@ void domain_destroy(struct domain *d)
     while (d->refcnt)
         pthread_cond_wait(&d->shutdown_cond, &d->lock);
     pthread_mutex_unlock(&d->lock);
+    /* after the last reference: the timer thread no longer adds lateness samples */
+    if (d->stats_on && xhv_stats_default && /* xhvd --stats: the daemon's log keeps them */
+        d->stats.count[EXK_HCALL] + d->stats.count[EXK_RAW_IO] + d->stats.count[EXK_OTHER]) {
+        char label[16];
+        snprintf(label, sizeof(label), "d%u", d->domain_id);
+        domain_stats_report(d, label, NULL);
+    }
     domain_free(d);
     send_global_virq(VIRQ_DOM_EXC); /* complete_domain_destroy() */
 }

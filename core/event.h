@@ -28,6 +28,8 @@ bool evtchn_port_is_pending(struct domain *d, unsigned port);
 bool virq_is_global(unsigned virq);
 /* Raise a global VIRQ bound on d's vCPU 0 (send_guest_global_virq()); no-op if unbound. */
 void send_guest_global_virq(struct domain *d, unsigned virq);
+/* How many times the console-ring thread has raised VIRQ_CON_RING (tests). */
+unsigned long virq_con_ring_sends(void);
 /* Wake d's vCPUs polling port (or polling several ports) in SCHEDOP_poll (core/sched_op.c). */
 void evtchn_check_pollers(struct domain *d, unsigned port);
 /* EVTCHNOP_send from inside xhv on behalf of d (evtchn_send()): 0 or -XEN_EINVAL. */

@@ -468,7 +468,7 @@ static long getvcpucontext(struct vcpu *caller, struct vcpu *w, uint64_t ctxt)
     struct vcpu_init_state s;
     long rc;
 
-    if (!w->online) /* !v->is_initialised */
+    if (!w->initialised) /* !v->is_initialised (a down vCPU still has its context) */
         return -XEN_ENODATA;
     if (!(c = calloc(1, sizeof(*c))))
         return -XEN_ENOMEM;

@@ -278,7 +278,7 @@ static int sched_poll_ports(struct vcpu *v, uint64_t ports, uint32_t nr, uint32_
         if (evtchn_port_is_pending(v->domain, port))
             return 1;
     }
-    *one = nr == 1 ? port : XHV_POLL_ANY;
+    *one = nr == 1 && port ? port : XHV_POLL_ANY; /* Xen: poll_evtchn <= 0 is any port */
     return 0;
 }
 

@@ -1,16 +1,22 @@
 /* timer.c: per-vCPU singleshot and periodic timers firing VIRQ_TIMER (VCPUOP_*_timer,
  * set_timer_op), driven by one thread that sleeps until the earliest deadline. */
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <time.h>
 
 #include "core/hypercall.h"
 
 /*
- * Deadlines are CLOCK_MONOTONIC ns in the vCPU (0 = not armed). The thread scans the domain
- * table under domain_table_lock, takes a reference on each domain with an expired timer,
- * and raises VIRQ_TIMER after dropping the table lock (event-channel locks come after it).
+ * Deadlines are CLOCK_MONOTONIC ns in the vCPU (0 = not armed). Every vCPU with an armed
+ * timer is in the `armed` array (v->timer_slot = index + 1), so a pass costs O(armed vCPUs),
+ * whatever the number of domains. The thread takes a reference on each domain with an expired
+ * timer under timer_lock (then d->lock) and raises VIRQ_TIMER after dropping it (event-channel
+ * locks come after it). timer_domain_destroy() takes a dying domain's vCPUs out of the array
+ * after its vCPU threads have stopped (nothing arms them any more) and before it is freed.
  */
 static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vcpu **armed;
+static unsigned nr_armed, cap_armed;
 static pthread_cond_t timer_cond;
 static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
 /* Bumped (under timer_lock) by every arm/stop: a change between the thread's scan and its wait
@@ -40,21 +46,54 @@ static bool vcpu_timer_expire(struct vcpu *v, uint64_t now, uint64_t *next, uint
     return due;
 }
 
-/* Collect up to TIMER_BATCH due vCPUs (each with a domain reference) and their deadlines.
- * Both locks held. */
+/* Put v in the armed array (timer_lock held); false if out of memory (logged). */
+static bool armed_add(struct vcpu *v)
+{
+    if (v->timer_slot)
+        return true;
+    if (nr_armed == cap_armed) {
+        unsigned cap = cap_armed ? 2 * cap_armed : 64;
+        struct vcpu **a = realloc(armed, cap * sizeof(*a));
+        if (!a) {
+            xhv_log(LOG_ERR, "d%uv%u: out of memory: timer not armed", v->domain->domain_id,
+                    v->vcpu_id);
+            return false;
+        }
+        armed = a, cap_armed = cap;
+    }
+    armed[nr_armed++] = v;
+    v->timer_slot = nr_armed;
+    return true;
+}
+
+static void armed_del(struct vcpu *v)
+{
+    unsigned i = v->timer_slot - 1;
+    if (!v->timer_slot)
+        return;
+    armed[i] = armed[--nr_armed];
+    armed[i]->timer_slot = i + 1;
+    v->timer_slot = 0;
+}
+
+/* Collect up to TIMER_BATCH due vCPUs (each with a domain reference) and their deadlines;
+ * vCPUs left with no armed timer leave the array. timer_lock held. */
 static unsigned timer_scan(uint64_t now, struct vcpu **due, uint64_t *at, uint64_t *next)
 {
     unsigned n = 0;
-    for (unsigned id = 1; id < XHV_DOMID_LIMIT && n < TIMER_BATCH; id++) {
-        struct domain *d = domain_table[id];
-        for (unsigned i = 0; d && i < d->max_vcpus && n < TIMER_BATCH; i++) {
-            if (vcpu_timer_expire(d->vcpu[i], now, next, &at[n]) && domain_is_running(d)) {
-                pthread_mutex_lock(&d->lock);
-                d->refcnt++;
-                pthread_mutex_unlock(&d->lock);
-                due[n++] = d->vcpu[i];
-            }
+    for (unsigned i = 0; i < nr_armed && n < TIMER_BATCH;) {
+        struct vcpu *v = armed[i];
+        struct domain *d = v->domain;
+        if (vcpu_timer_expire(v, now, next, &at[n]) && domain_is_running(d)) {
+            pthread_mutex_lock(&d->lock);
+            d->refcnt++;
+            pthread_mutex_unlock(&d->lock);
+            due[n++] = v;
         }
+        if (!v->singleshot && !v->periodic_period)
+            armed_del(v); /* armed[i] is now another vCPU */
+        else
+            i++;
     }
     return n;
 }
@@ -81,12 +120,10 @@ static void *timer_thread(void *arg)
     prctl(PR_SET_TIMERSLACK, 1UL); /* wake at the deadline, not up to 50 us after it */
     for (;;) {
         uint64_t next = 0, gen;
-        pthread_mutex_lock(&domain_table_lock);
         pthread_mutex_lock(&timer_lock);
         unsigned n = timer_scan(now_ns(), due, at, &next);
         gen = timer_gen;
         pthread_mutex_unlock(&timer_lock);
-        pthread_mutex_unlock(&domain_table_lock);
         for (unsigned i = 0; i < n; i++) {
             send_guest_vcpu_virq(due[i], VIRQ_TIMER);
             timer_lateness(due[i]->domain, at[i]);
@@ -127,15 +164,22 @@ static void timer_start(void)
     deadline_thread_start(&timer_cond, timer_thread, "timer");
 }
 
-/* Arm v's singleshot timer at Xen system time `at` (0 = stop). An expired time fires now. */
+/*
+ * Arm v's singleshot timer at Xen system time `at` (0 = stop). An expired time fires now, and
+ * so does one of 2^63 ns or more (Xen's s_time_t is signed: a "negative" deadline has passed).
+ */
 void vcpu_set_singleshot(struct vcpu *v, uint64_t at)
 {
+    if (v->domain->is_control) /* tool connections have no events to receive */
+        return;
     pthread_once(&timer_once, timer_start);
     pthread_mutex_lock(&timer_lock);
     timer_gen++;
     v->singleshot = at ? xen_system_time_epoch() + at : 0;
-    if (at && v->singleshot <= now_ns())
+    if (at && ((int64_t)at < 0 || v->singleshot <= now_ns()))
         v->singleshot = 1; /* due: the thread fires it at once */
+    if (v->singleshot && !armed_add(v))
+        v->singleshot = 0;
     pthread_cond_signal(&timer_cond);
     pthread_mutex_unlock(&timer_lock);
 }
@@ -143,22 +187,38 @@ void vcpu_set_singleshot(struct vcpu *v, uint64_t at)
 /* Periodic VIRQ_TIMER every period ns from now (0 = stop). */
 void vcpu_set_periodic(struct vcpu *v, uint64_t period)
 {
+    if (v->domain->is_control)
+        return;
     pthread_once(&timer_once, timer_start);
     pthread_mutex_lock(&timer_lock);
     timer_gen++;
     v->periodic_period = period;
     v->periodic_next = period ? now_ns() + period : 0;
+    if (period && !armed_add(v))
+        v->periodic_period = v->periodic_next = 0;
     pthread_cond_signal(&timer_cond);
     pthread_mutex_unlock(&timer_lock);
 }
 
-/* Forget d's timers before it is freed (the scan only sees domains in the table). */
+unsigned timer_nr_armed(void)
+{
+    pthread_mutex_lock(&timer_lock);
+    unsigned n = nr_armed;
+    pthread_mutex_unlock(&timer_lock);
+    return n;
+}
+
+/* Disarm d's timers and take its vCPUs out of the array before d is freed. */
 void timer_domain_destroy(struct domain *d)
 {
     pthread_mutex_lock(&timer_lock);
-    for (unsigned i = 0; i < d->max_vcpus; i++)
-        if (d->vcpu && d->vcpu[i])
-            d->vcpu[i]->singleshot = d->vcpu[i]->periodic_period = 0;
+    for (unsigned i = 0; i < d->max_vcpus; i++) {
+        struct vcpu *v = d->vcpu ? d->vcpu[i] : NULL;
+        if (v) {
+            v->singleshot = v->periodic_period = 0;
+            armed_del(v);
+        }
+    }
     pthread_mutex_unlock(&timer_lock);
 }
 

@@ -79,7 +79,8 @@ static void handle_mmio(struct vcpu *v, struct vm_exit *ex)
 
     for (unsigned i = 0; i < ex->mmio.size && ram; i++) {
         uint64_t gpa = ex->mmio.gpa + i;
-        ram = p2m_lookup(v->domain, gpa >> PAGE_SHIFT, &e) == 0;
+        /* not a foreign page: it may be unmapped (and freed) once the lock is dropped */
+        ram = p2m_lookup(v->domain, gpa >> PAGE_SHIFT, &e) == 0 && e.type != p2m_foreign;
         if (ram && ex->mmio.write)
             e.hva[gpa & ~PAGE_MASK] = ex->mmio.data[i];
         else if (ram)
@@ -361,8 +362,8 @@ int vcpu_set_online(struct vcpu *v, bool online)
     bool start = online && d->started && !v->thread_started && domain_is_running(d);
     bool stop = !online && v->online && v->thread_started;
     __atomic_store_n(&v->online, online, __ATOMIC_RELEASE);
-    if (start)
-        rc = vcpu_start(v);
+    if (start && (rc = vcpu_start(v)) != 0)
+        __atomic_store_n(&v->online, false, __ATOMIC_RELEASE); /* no thread: still down */
     pthread_cond_broadcast(&d->shutdown_cond);
     pthread_mutex_unlock(&d->lock);
     if (stop && d->accel_ops->vcpu_kick)

@@ -110,7 +110,7 @@ static struct seg_init seg32(uint32_t base, uint32_t limit, uint16_t ar, enum hv
 static int hvm_ctx_32(struct vcpu *v, const struct vcpu_hvm_x86_32 *r, struct vcpu_init_state *s)
 {
     int rc = 0;
-    uint64_t limit;
+    uint32_t limit; /* Xen computes it in 32 bits: a G=1 limit >= 2^20 wraps */
 
     if (r->pad1 || r->pad2[0] || r->pad2[1] || r->pad2[2])
         return -XEN_EINVAL;
@@ -124,7 +124,7 @@ static int hvm_ctx_32(struct vcpu *v, const struct vcpu_hvm_x86_32 *r, struct vc
     rc |= check_segment(v, &s->tr, SEG_TR);
     if (rc)
         return -XEN_EINVAL;
-    limit = AR_G(s->cs.ar) ? ((uint64_t)s->cs.limit << 12) | 0xfff : s->cs.limit;
+    limit = AR_G(s->cs.ar) ? (s->cs.limit << 12) | 0xfff : s->cs.limit;
     if (r->eip > limit || AR_DPL(s->ss.ar) != AR_DPL(s->cs.ar) ||
         (AR_P(s->ds.ar) && AR_DPL(s->ds.ar) > AR_DPL(s->cs.ar)) ||
         (AR_P(s->es.ar) && AR_DPL(s->es.ar) > AR_DPL(s->cs.ar)) ||

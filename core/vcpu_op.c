@@ -19,13 +19,20 @@ _Static_assert(COMPAT_vcpu_info__evtchn_upcall_mask_OFF ==
                    offsetof(struct vcpu_info, evtchn_upcall_mask),
                "upcall mask offset");
 
+/*
+ * Read by other threads (event senders, the timer and calibration threads) without d->lock:
+ * registration publishes gfn and offset before `registered` (release/acquire). Only the
+ * domain's own pages: a foreign page could be unmapped (and its memory freed) under us.
+ */
 uint8_t *vcpu_info_hva(struct vcpu *v)
 {
     struct domain *d = v->domain;
     struct p2m_entry e;
 
-    if (v->vcpu_info_registered)
-        return p2m_lookup(d, v->vcpu_info_gfn, &e) ? NULL : e.hva + v->vcpu_info_offset;
+    if (__atomic_load_n(&v->vcpu_info_registered, __ATOMIC_ACQUIRE))
+        return p2m_lookup(d, v->vcpu_info_gfn, &e) || e.type == p2m_foreign
+                   ? NULL
+                   : e.hva + v->vcpu_info_offset;
     if (v->vcpu_id < XEN_LEGACY_MAX_VCPUS)
         return physmap_owned_page(d, XHV_PG_SHARED_INFO) + offsetof(struct shared_info, vcpu_info) +
                v->vcpu_id * sizeof(struct vcpu_info);
@@ -44,7 +51,7 @@ static int map_vcpu_info_check(struct vcpu *v, struct vcpu *t, uint64_t gfn, uin
         return -XEN_EINVAL; /* once per vCPU */
     if (t != v && t->online)
         return -XEN_EINVAL; /* only the caller itself or an offline vCPU */
-    if (p2m_lookup(t->domain, gfn, e))
+    if (p2m_lookup(t->domain, gfn, e) || e->type == p2m_foreign)
         return -XEN_EINVAL; /* get_page_from_gfn(): not a page of the domain */
     return 0;
 }
@@ -76,7 +83,7 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
             new[offsetof(struct vcpu_info, evtchn_upcall_mask)] = 1;
         t->vcpu_info_gfn = info.mfn;
         t->vcpu_info_offset = info.offset;
-        t->vcpu_info_registered = true;
+        __atomic_store_n(&t->vcpu_info_registered, true, __ATOMIC_RELEASE);
         if (shared_info_is_compat(d))
             __atomic_store_n((uint32_t *)(new + COMPAT_vcpu_info__evtchn_pending_sel_OFF), ~0u,
                              __ATOMIC_SEQ_CST);
@@ -101,16 +108,21 @@ static long vcpu_down(struct vcpu *t)
     struct domain *d = t->domain;
     bool others = false;
 
+    /* the check and the store under one d->lock hold: two vCPUs downing themselves at once
+     * cannot both see the other one up */
     pthread_mutex_lock(&d->lock);
     for (unsigned i = 0; i < d->max_vcpus; i++)
         if (i != t->vcpu_id && d->vcpu[i]->online)
             others = true;
+    bool stop = others && t->online && t->thread_started;
+    if (others)
+        __atomic_store_n(&t->online, false, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&d->lock);
-    if (!others) {
+    if (!others)
         domain_shutdown(d, SHUTDOWN_poweroff);
-        return 0;
-    }
-    return vcpu_set_online(t, false);
+    else if (stop && d->accel_ops->vcpu_kick)
+        d->accel_ops->vcpu_kick(t); /* it leaves guest code and waits, offline */
+    return 0;
 }
 
 /* VCPUOP_up: -EINVAL unless initialised; otherwise clear "down" and let it run. */
@@ -130,7 +142,6 @@ static long vcpu_up(struct vcpu *t)
  * already initialised -EEXIST, then arch_set_info_hvm_guest(); the vCPU stays down. */
 static long vcpu_initialise(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
-    static pthread_mutex_t initialise_lock = PTHREAD_MUTEX_INITIALIZER; /* Xen: domain_lock */
     struct vcpu_hvm_context ctx;
     long rc;
 
@@ -138,12 +149,12 @@ static long vcpu_initialise(struct vcpu *v, struct vcpu *t, uint64_t arg)
         return -XEN_EINVAL;
     if (copy_from_guest(v, &ctx, arg, sizeof(ctx)))
         return -XEN_EFAULT;
-    pthread_mutex_lock(&initialise_lock);
+    pthread_mutex_lock(&t->domain->vcpu_init_lock); /* Xen: domain_lock() */
     pthread_mutex_lock(&t->domain->lock);
     bool initialised = t->initialised;
     pthread_mutex_unlock(&t->domain->lock);
     rc = initialised ? -XEN_EEXIST : arch_set_info_hvm_guest(t, &ctx);
-    pthread_mutex_unlock(&initialise_lock);
+    pthread_mutex_unlock(&t->domain->vcpu_init_lock);
     return rc;
 }
 _Static_assert(sizeof(struct vcpu_hvm_context) == 128, "vcpu_hvm_context (both ABIs)");

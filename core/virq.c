@@ -126,6 +126,13 @@ void send_global_virq(uint32_t virq)
 
 /* ---- VIRQ_CON_RING ---- */
 
+static unsigned long conring_sends; /* VIRQ_CON_RING sends so far (tests) */
+
+unsigned long virq_con_ring_sends(void)
+{
+    return __atomic_load_n(&conring_sends, __ATOMIC_RELAXED);
+}
+
 static void *conring_thread(void *arg)
 {
     (void)arg;
@@ -136,6 +143,7 @@ static void *conring_thread(void *arg)
         pthread_mutex_unlock(&conring_lock);
         __atomic_store_n(&conring_pending, false, __ATOMIC_RELEASE);
         send_global_virq(VIRQ_CON_RING);
+        __atomic_fetch_add(&conring_sends, 1, __ATOMIC_RELAXED);
         /* rate limit: text logged meanwhile is announced by the next one */
         struct timespec gap = {0, (long)CONRING_GAP_NS};
         nanosleep(&gap, NULL);

@@ -215,3 +215,34 @@ TEST(cpuid_leaf3_time)
     xhv_tsc_khz = saved;
     domain_destroy(d);
 }
+
+/* Poll (at most 2 s; no upper bound is asserted) until the timer thread has n armed vCPUs. */
+static bool armed_becomes(unsigned n)
+{
+    for (int i = 0; i < 200 && timer_nr_armed() != n; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return timer_nr_armed() == n;
+}
+
+/* The timer thread keeps only vCPUs with an armed timer: destroy takes a domain's vCPUs out,
+ * a stopped or fired timer leaves, a deadline of 2^63 or more fires at once. */
+TEST(timer_armed_vcpus_only)
+{
+    struct domain *a = fake_domain(16, 2, false), *b = fake_domain(16, 1, false);
+    uint64_t later = xen_system_time() + 3600000000000ull;
+    CHECK(armed_becomes(0));
+    vcpu_set_singleshot(a->vcpu[0], later);
+    vcpu_set_periodic(a->vcpu[1], 1000000000ull);
+    vcpu_set_singleshot(b->vcpu[0], later);
+    CHECK_EQ(timer_nr_armed(), 3);
+    domain_destroy(b);
+    CHECK_EQ(timer_nr_armed(), 2);
+    vcpu_set_singleshot(a->vcpu[0], 0); /* stopped: leaves at the next pass */
+    CHECK(armed_becomes(1));
+    vcpu_set_singleshot(a->vcpu[0], 1ull << 63); /* "negative": due now, fires, leaves */
+    CHECK(armed_becomes(1));                     /* it fired: the only way back to one armed vCPU */
+    domain_destroy(a);
+    CHECK_EQ(timer_nr_armed(), 0);
+}

@@ -153,11 +153,9 @@ TEST(vcpuop_initialise_32bit_segments)
     };
     for (unsigned i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
         c = ctx32();
-        memcpy((uint8_t *)&c + bad[i].off, &bad[i].val,
-               bad[i].off == offsetof(struct vcpu_hvm_context, cpu_regs.x86_32.pad1) ||
-                       bad[i].off >= offsetof(struct vcpu_hvm_context, cpu_regs.x86_32.cs_limit)
-                   ? 4
-                   : 2);
+        size_t ar0 = offsetof(struct vcpu_hvm_context, cpu_regs.x86_32.cs_ar);
+        bool u16 = bad[i].off >= ar0; /* the _ar fields; pad1 and the limits are u32 */
+        memcpy((uint8_t *)&c + bad[i].off, &bad[i].val, u16 ? 2 : 4);
         CHECK_EQ(init_with(d, 2, &c), -XEN_EINVAL);
     }
     c = ctx32(), c.cpu_regs.x86_32.cs_ar = 0x49a, c.cpu_regs.x86_32.cs_limit = 0xfff;

@@ -193,18 +193,31 @@ static void test_singleshot(void)
     seen = wait_timer(nr_timer_events);
     test_ok(seen >= at, "singleshot: woken at %llu >= deadline %llu (+%llu ns)",
             (unsigned long long)seen, (unsigned long long)at, (unsigned long long)(seen - at));
-    /* a stopped singleshot never fires: the next event is a later one (no printing between
-     * arming and stopping: emulated printf takes milliseconds) */
+    /* a stopped singleshot never fires: poll the timer port (interrupts off, so nothing takes
+     * the event) until 30 ms past its 10 ms deadline; had it fired, the poll would end early
+     * with the port pending (no printing between arming and stopping: printf is slow here) */
     uint64_t now = pvclock_now();
+    uint32_t before = nr_timer_events;
     long rc1 = singleshot(now + 10 * MS);
     long rc2 = HYPERVISOR_vcpu_op(VCPUOP_stop_singleshot_timer, 0, NULL);
-    at = now + 20 * MS;
-    long rc3 = _hc(__HYPERVISOR_set_timer_op, at, 0, 0);
+    struct sched_poll poll = {.nr_ports = 1, .timeout = now + 30 * MS};
+    set_xen_guest_handle(poll.ports, &timer_port);
+    long rc3 = HYPERVISOR_sched_op(SCHEDOP_poll, &poll);
+    uint64_t after = pvclock_now();
+    bool fired = (shinfo->evtchn_pending[timer_port / (8 * sizeof(xen_ulong_t))] >>
+                  (timer_port % (8 * sizeof(xen_ulong_t)))) &
+                 1;
     EXPECT("set_singleshot_timer now + 10 ms", rc1, 0);
     EXPECT("stop_singleshot_timer", rc2, 0);
-    EXPECT("set_timer_op now + 20 ms", rc3, 0);
+    EXPECT("SCHEDOP_poll on the timer port, 30 ms", rc3, 0);
+    test_ok(!fired && nr_timer_events == before && after >= now + 30 * MS,
+            "stopped singleshot did not fire (port pending %d, poll ended %lld ns after the "
+            "stopped deadline)",
+            fired, (long long)(after - (now + 10 * MS)));
+    at = pvclock_now() + 5 * MS;
+    EXPECT("set_timer_op now + 5 ms", _hc(__HYPERVISOR_set_timer_op, at, 0, 0), 0);
     seen = wait_timer(nr_timer_events);
-    test_ok(seen >= at, "stopped singleshot did not fire; set_timer_op fired at its deadline");
+    test_ok(seen >= at, "set_timer_op fired at or after its deadline");
 }
 
 /* Take events until one comes at or after `at` (a singleshot armed for it); events raised
