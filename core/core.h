@@ -214,6 +214,7 @@ struct vcpu {
     /* timers (core/timer.c, under its lock): CLOCK_MONOTONIC ns, 0 = not armed */
     uint64_t singleshot, periodic_period, periodic_next;
     unsigned timer_slot; /* index + 1 in the timer thread's array of armed vCPUs, 0 = none */
+    uint64_t tsc_epoch;  /* time_calibration_epoch when its TSC offset was last read */
     int64_t tsc_offset;  /* guest TSC - host TSC, read on the vCPU's thread (core/pvclock.c) */
     /* host-side cost accounting, on when d->stats is set */
     uint64_t exit_start_ns;

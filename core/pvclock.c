@@ -209,6 +209,17 @@ void cpuid_time_leaf(const struct domain *d, uint32_t subleaf, uint32_t out[4])
 
 /* ---- the calibration thread ---- */
 
+uint64_t time_calibration_epoch;
+
+/* On v's own thread, once per epoch: KVM may have moved v's TSC offset (a guest write to
+ * IA32_TSC or IA32_TSC_ADJUST is handled in the kernel), so re-read it, as Xen rebuilds each
+ * stamp from the current offset. */
+void vcpu_time_resync(struct vcpu *v)
+{
+    v->tsc_epoch = __atomic_load_n(&time_calibration_epoch, __ATOMIC_ACQUIRE);
+    vcpu_time_refresh(v);
+}
+
 static pthread_mutex_t calib_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t calib_cond;
 static pthread_once_t calib_once = PTHREAD_ONCE_INIT;
@@ -248,6 +259,7 @@ void time_calibration(void)
 
     pthread_mutex_lock(&calib_lock);
     time_calibrate(&r);
+    __atomic_fetch_add(&time_calibration_epoch, 1, __ATOMIC_RELEASE);
     wallclock_base(&sec, &nsec, &gen);
     wc = gen != calib_wc_gen;
     calib_wc_gen = gen;
@@ -287,5 +299,5 @@ static void calibration_start(void)
 void vcpu_time_start(struct vcpu *v)
 {
     pthread_once(&calib_once, calibration_start);
-    vcpu_time_refresh(v);
+    vcpu_time_resync(v);
 }

@@ -48,6 +48,14 @@ void vcpu_time_refresh(struct vcpu *v);
 /* v is about to run guest code (its own thread): read its TSC offset, force its pvclock,
  * make sure the calibration thread runs. */
 void vcpu_time_start(struct vcpu *v);
+/* Bumped by every calibration; a vCPU thread that sees it move re-reads its TSC offset. */
+extern uint64_t time_calibration_epoch;
+void vcpu_time_resync(struct vcpu *v); /* v's own thread */
+static inline void vcpu_time_poll(struct vcpu *v)
+{
+    if (__atomic_load_n(&time_calibration_epoch, __ATOMIC_RELAXED) != v->tsc_epoch)
+        vcpu_time_resync(v);
+}
 /* One epoch: new record, every running domain's pvclocks (and wallclocks if the host clock
  * stepped). The calibration thread calls it; tests may too. */
 void time_calibration(void);

@@ -315,6 +315,7 @@ void *vcpu_thread(void *arg)
             gen = __atomic_load_n(&v->state_gen, __ATOMIC_ACQUIRE);
             memset(&ex, 0, sizeof(ex)); /* a new state replaced the one that exited */
         }
+        vcpu_time_poll(v); /* once per calibration epoch: the TSC offset, on this thread */
         if (d->stats_on)
             stats_account(d, &ex);
         int rc = d->accel_ops->vcpu_run(v, &ex);

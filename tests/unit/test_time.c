@@ -246,3 +246,22 @@ TEST(timer_armed_vcpus_only)
     domain_destroy(a);
     CHECK_EQ(timer_nr_armed(), 0);
 }
+
+/* Once per calibration epoch a vCPU's own thread re-reads its TSC offset (KVM may have moved
+ * it: a guest write to IA32_TSC), and its pvclock stamps follow. */
+TEST(pvclock_tsc_offset_follows_kvm)
+{
+    struct domain *d = fake_domain(16, 1, false);
+    struct vcpu *v = d->vcpu[0];
+    struct fake_vcpu *f = fake_vcpu_of(v);
+    vcpu_time_start(v);
+    unsigned reads = f->tsc_offset_reads;
+    vcpu_time_poll(v); /* same epoch: nothing to do */
+    CHECK_EQ(f->tsc_offset_reads, reads);
+    f->tsc_offset = 123456789;
+    time_calibration();
+    vcpu_time_poll(v);
+    CHECK_EQ(f->tsc_offset_reads, reads + 1);
+    CHECK_EQ(v->tsc_offset, 123456789);
+    domain_destroy(d);
+}
