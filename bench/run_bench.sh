@@ -16,10 +16,16 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a
 echo "== bench guest: $runs runs x $n calls per loop"
 echo "   (guest ring 0 is emulated on kvm-pvm: guest-side ns measure the emulator; the"
 echo "    host-side figures are xhv's own cost and hold on any KVM)"
-for i in $(seq "$runs"); do
-    "$b/xhv" run --stats --cmdline "n=$n" "$b/guest/bench.elf" >"$tmp/run$i" 2>&1 ||
-        { cat "$tmp/run$i"; exit 1; }
-done
+# runs_of PREFIX CMDLINE GUEST: $runs `xhv run --stats` of build/guest/GUEST.elf into
+# $tmp/PREFIX<i>; a failed run stops the benchmark.
+runs_of() {
+    local i
+    for i in $(seq "$runs"); do
+        "$b/xhv" run --stats --cmdline "$2" "$b/guest/$3.elf" >"$tmp/$1$i" 2>&1 ||
+            { cat "$tmp/$1$i"; exit 1; }
+    done
+}
+runs_of run "n=$n" bench
 col() { cat "$tmp"/run* | awk -v k="$1" -v f="$2" '$0 ~ k {print $f}' | median; }
 g_h=$(col 'bench: null_hypercall' 7) g_r=$(col 'bench: raw_exit' 7) g_e=$(col 'bench: ioeventfd' 7)
 h_h=$(col 'xhv-stats: hypercall' 5) h_r=$(col 'xhv-stats: raw_exit' 5)
@@ -32,10 +38,7 @@ awk -v a="$g_h" -v b="$g_r" -v c="$g_e" -v h="$h_h" -v r="$h_r" 'BEGIN {
     printf "host-side: dispatch adds %.1f ns per null hypercall over the raw exit (goal <= 150 ns)\n", h-r }'
 tn=${TIMER_N:-300}
 echo "== timer lateness: $runs runs x $tn singleshot timers 1 ms ahead (medians of runs)"
-for i in $(seq "$runs"); do
-    "$b/xhv" run --stats --cmdline "bench=$tn" "$b/guest/timer.elf" >"$tmp/timer$i" 2>&1 ||
-        { cat "$tmp/timer$i"; exit 1; }
-done
+runs_of timer "bench=$tn" timer
 tcol() { cat "$tmp"/timer* | awk -v k="$1" -v f="$2" '$0 ~ k {print $f}' | median; }
 printf '%-28s %12s %12s\n' "VIRQ_TIMER lateness (ns)" "median" "p99"
 printf '%-28s %12s %12s\n' "host: deadline -> raised" "$(tcol 'xhv-stats: timer_late' 6)" \

@@ -38,3 +38,14 @@ wait_until() {
 }
 state_of() { timeout 30 "$xhv" --socket "$sock" list "$1" 2>/dev/null | awk 'NR == 2 { print $5 }'; }
 domid_of() { timeout 30 "$xhv" --socket "$sock" domid "$1" 2>/dev/null; }
+# Start our xhvd in the foreground (extra xhvd arguments, e.g. --stats) and wait until it
+# answers; 1, with a FAIL line, if it does not.
+start_daemon() {
+    "$xhvd" --foreground --socket "$sock" "$@" >"$tmp/xhvd.log" 2>&1 &
+    dpid=$!
+    if ! wait_until "[ -S $sock ] && timeout 5 $xhv --socket $sock list" 100; then
+        out=$(cat "$tmp/xhvd.log")
+        ko daemon-start "xhvd did not come up at $sock"
+        return 1
+    fi
+}

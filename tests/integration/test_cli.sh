@@ -78,14 +78,8 @@ for f in "$xhvd" $gdir/hello.elf $gdir/crash.elf; do
 done
 # A sanitizer build keeps freed memory in quarantine (256 MiB by default): keep it small so that
 # RSS measures leaks, not the quarantine.
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 \
-    "$xhvd" --foreground --socket "$sock" >"$tmp/xhvd.log" 2>&1 &
-dpid=$!
-if ! wait_until "[ -S $sock ] && timeout 5 $xhv --socket $sock list" 100; then
-    out=$(cat "$tmp/xhvd.log")
-    ko daemon-start "xhvd did not come up at $sock"
-    finish
-fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4
+start_daemon || finish
 ok daemon-start
 
 x list

@@ -25,13 +25,7 @@ fi
 for f in "$xhvd" "$xhv" build/guest/pingpong.elf; do
     [ -e "$f" ] || { skipped pingpong "$f is not built"; finish; }
 done
-"$xhvd" --foreground --socket "$sock" >"$tmp/xhvd.log" 2>&1 &
-dpid=$!
-if ! wait_until "[ -S $sock ] && timeout 5 $xhv --socket $sock list" 100; then
-    out=$(cat "$tmp/xhvd.log")
-    ko daemon-start "xhvd did not come up at $sock"
-    finish
-fi
+start_daemon || finish
 
 # N round trips; both sides fold the channel sequence into one checksum.
 t0=$(date +%s.%N)
