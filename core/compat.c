@@ -121,9 +121,15 @@ int copy_struct_from_guest(struct vcpu *v, void *native, uint64_t gva, const str
 int copy_struct_to_guest(struct vcpu *v, uint64_t gva, const void *native,
                          const struct xlat_struct *x)
 {
+    return copy_struct_to_guest_layout(v, gva, native, x, v->hcall_compat);
+}
+
+int copy_struct_to_guest_layout(struct vcpu *v, uint64_t gva, const void *native,
+                                const struct xlat_struct *x, bool compat)
+{
     uint8_t buf[XLAT_MAX_COMPAT];
 
-    if (!v->hcall_compat)
+    if (!compat)
         return copy_to_guest(v, gva, native, x->native_size);
     if (x->compat_size > sizeof(buf))
         return -XEN_EINVAL;

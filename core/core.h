@@ -170,6 +170,9 @@ struct xlat_struct {
 int copy_struct_from_guest(struct vcpu *v, void *native, uint64_t gva, const struct xlat_struct *x);
 int copy_struct_to_guest(struct vcpu *v, uint64_t gva, const void *native,
                          const struct xlat_struct *x);
+/* The same in a given layout (compat: the 32-bit one), whatever the current call's ABI. */
+int copy_struct_to_guest_layout(struct vcpu *v, uint64_t gva, const void *native,
+                                const struct xlat_struct *x, bool compat);
 extern const struct xlat_struct xlat_xen_add_to_physmap, xlat_xen_memory_map,
     xlat_xen_memory_reservation, xlat_vcpu_runstate_info, xlat_xen_platform_parameters,
     xlat_sched_poll, xlat_vcpu_set_singleshot_timer, xlat_xen_add_to_physmap_batch,
@@ -193,7 +196,9 @@ struct vcpu {
     bool blocked;              /* sleeping in vcpu_block_until() (under d->lock) */
     uint32_t poll_port;        /* SCHEDOP_poll: 0 none, the one port, or XHV_POLL_ANY (atomic) */
     bool hcall_compat;         /* current hypercall uses the 32-bit ABI */
-    struct vcpu_paging paging; /* of the current hypercall */
+    struct vcpu_paging paging; /* of the current (or last) hypercall */
+    bool paging_valid;         /* paging holds a hypercall's state (the first one came) */
+    uint64_t runstate_guest;   /* VCPUOP_register_runstate_memory_area: guest address, 0 none */
     /* vcpu_info registration (VCPUOP_register_vcpu_info) */
     uint64_t vcpu_info_gfn;
     uint32_t vcpu_info_offset;
@@ -397,6 +402,10 @@ const char *exit_reason_name(unsigned reason);
 void vcpu_runstate_change_locked(struct vcpu *v, int state);
 /* Snapshot of v's runstate (VCPUOP_get_runstate_info), native layout. */
 void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r);
+void vcpu_runstate_get_locked(struct vcpu *v, struct vcpu_runstate_info *r); /* d->lock held */
+/* update_runstate_area(): on v's own thread, d->lock held: v's runstate into its registered
+ * area (core/vcpu_op.c). */
+void update_runstate_area(struct vcpu *v);
 /* Give v a new register state (v not running guest code: down, or its domain paused) and
  * mark it initialised; the exit v's thread last saw is dropped. <0 if the backend refuses. */
 int vcpu_load_state(struct vcpu *v, const struct vcpu_init_state *s);

@@ -162,6 +162,7 @@ void hvm_hypercall(struct vcpu *v, struct vm_exit *ex)
             .efer = c->efer,
             .rflags = c->rflags,
         };
+        v->paging_valid = true;
         v->in_hypercall = true;
         ret = hypercall_dispatch(v, nr, args);
         v->in_hypercall = false;

@@ -25,6 +25,7 @@ void vcpu_runstate_change_locked(struct vcpu *v, int state)
     v->runstate_time[v->runstate] += now - v->runstate_entry;
     v->runstate = state;
     v->runstate_entry = now;
+    update_runstate_area(v); /* every caller is v's own thread (Xen: at context switch) */
 }
 
 static void runstate_change(struct vcpu *v, int state)
@@ -34,15 +35,20 @@ static void runstate_change(struct vcpu *v, int state)
     pthread_mutex_unlock(&v->domain->lock);
 }
 
-void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r)
+void vcpu_runstate_get_locked(struct vcpu *v, struct vcpu_runstate_info *r)
 {
     uint64_t now = now_ns();
-    pthread_mutex_lock(&v->domain->lock);
     r->state = v->runstate;
     r->state_entry_time = v->runstate_entry - xen_system_time_epoch(); /* Xen system time */
     for (int i = 0; i < 4; i++)
         r->time[i] = v->runstate_time[i];
     r->time[v->runstate] += now - v->runstate_entry;
+}
+
+void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r)
+{
+    pthread_mutex_lock(&v->domain->lock);
+    vcpu_runstate_get_locked(v, r);
     pthread_mutex_unlock(&v->domain->lock);
 }
 

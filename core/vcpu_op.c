@@ -196,10 +196,73 @@ static long vcpu_timer_op(struct vcpu *v, struct vcpu *t, int cmd, uint64_t arg)
 }
 _Static_assert(sizeof(struct vcpu_set_periodic_timer) == 8, "same layout in both ABIs");
 
-/* Ops that only copy their argument before needing a later subsystem. */
+/* Write XEN_RUNSTATE_UPDATE's byte (bit 63 of state_entry_time, little-endian) alone. */
+static void runstate_update_flag(struct vcpu *v, uint64_t gva, bool compat, bool set)
+{
+    size_t off = compat ? COMPAT_vcpu_runstate_info__state_entry_time_OFF
+                        : offsetof(struct vcpu_runstate_info, state_entry_time);
+    uint64_t t = v->runstate_entry - xen_system_time_epoch();
+    uint8_t top = (uint8_t)((set ? t | XEN_RUNSTATE_UPDATE : t) >> 56);
+    copy_to_guest(v, gva + off + 7, &top, 1);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/*
+ * update_runstate_area(): the area gets the runstate in the latched shared_info layout; with
+ * VMASST_TYPE_runstate_update_flag, XEN_RUNSTATE_UPDATE is set in state_entry_time while it
+ * is written. It is translated with v's own paging (its last hypercall's: Linux registers a
+ * kernel address, the same in every address space); before v's first hypercall there is
+ * nothing to translate with and the update waits. Faults are ignored, as in Xen.
+ */
+void update_runstate_area(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    uint64_t gva = v->runstate_guest;
+    struct vcpu_runstate_info r;
+
+    if (!gva || !v->paging_valid || v->ctl_buf)
+        return;
+    bool compat = shared_info_is_compat(d),
+         flag = vm_assist_enabled(d, VMASST_TYPE_runstate_update_flag);
+    vcpu_runstate_get_locked(v, &r);
+    if (flag) {
+        runstate_update_flag(v, gva, compat, true);
+        r.state_entry_time |= XEN_RUNSTATE_UPDATE;
+    }
+    copy_struct_to_guest_layout(v, gva, &r, &xlat_vcpu_runstate_info, compat);
+    if (flag)
+        runstate_update_flag(v, gva, compat, false);
+}
+
+/*
+ * VCPUOP_register_runstate_memory_area: -EFAULT if the 8-byte argument cannot be read; then
+ * the address is taken (0 unregisters) and written at once from the caller's view of it
+ * (Xen's __copy_to_guest() in the caller's context; its failure is ignored).
+ */
+static long register_runstate_area(struct vcpu *v, struct vcpu *t, uint64_t arg)
+{
+    struct domain *d = t->domain;
+    struct vcpu_runstate_info r;
+    uint64_t area;
+
+    if (copy_from_guest(v, &area, arg, sizeof(area)))
+        return -XEN_EFAULT;
+    if (v->hcall_compat)
+        area = (uint32_t)area; /* the compat handle is 32 bits */
+    pthread_mutex_lock(&d->lock);
+    t->runstate_guest = area;
+    vcpu_runstate_get_locked(t, &r);
+    pthread_mutex_unlock(&d->lock);
+    if (area)
+        copy_struct_to_guest_layout(v, area, &r, &xlat_vcpu_runstate_info,
+                                    shared_info_is_compat(d));
+    return 0;
+}
+
+/* VCPUOP_register_vcpu_time_memory_area: copied, then not implemented (Linux falls back). */
 static long vcpu_area_op(struct vcpu *v, int cmd, uint64_t arg)
 {
-    uint64_t area; /* vcpu_register_{runstate,time}_memory_area: 8 bytes in both ABIs */
+    uint64_t area; /* vcpu_register_time_memory_area: 8 bytes in both ABIs */
 
     if (copy_from_guest(v, &area, arg, sizeof(area)))
         return -XEN_EFAULT;
@@ -245,6 +308,7 @@ long do_vcpu_op(struct vcpu *v, const uint64_t args[5])
     case VCPUOP_stop_singleshot_timer:
         return vcpu_timer_op(v, t, cmd, arg);
     case VCPUOP_register_runstate_memory_area:
+        return register_runstate_area(v, t, arg);
     case VCPUOP_register_vcpu_time_memory_area:
         return vcpu_area_op(v, cmd, arg);
     case VCPUOP_send_nmi: /* TODO: NMI injection needs a backend op */

@@ -279,6 +279,51 @@ TEST(vcpuop_register_vcpu_info_beyond_legacy)
     domain_destroy(d);
 }
 
+/* The runstate area: written at registration (from the caller's view), then by the vCPU at
+ * each runstate change once it has made a hypercall; XEN_RUNSTATE_UPDATE is clear after each
+ * write; the 32-bit shared_info layout gives the 44-byte compat struct; 0 unregisters. */
+TEST(vcpuop_runstate_area)
+{
+    struct domain *d = fake_domain(16, 2, false);
+    struct vcpu *v = d->vcpu[0], *w = d->vcpu[1];
+    struct vcpu_runstate_info r;
+    uint64_t area = 0x20000, area1 = 0x20100, bad = HOLE_GPA;
+    gpa_write(d, ARG, &bad, 8); /* an unmapped area is taken; the write just fails (Xen) */
+    CHECK_EQ(vop(v, true, VCPUOP_register_runstate_memory_area, 1, ARG), 0);
+    gpa_write(d, ARG, &area1, 8);
+    CHECK_EQ(vop(v, true, VCPUOP_register_runstate_memory_area, 1, ARG), 0);
+    gpa_read(d, area1, &r, sizeof(r));
+    CHECK_EQ(r.state, RUNSTATE_offline); /* vCPU 1, written by vCPU 0 */
+    gpa_write(d, ARG, &area, 8);
+    CHECK_EQ(vop(v, true, VCPUOP_register_runstate_memory_area, 0, ARG), 0);
+    hc64(v, __HYPERVISOR_vm_assist, VMASST_CMD_enable, VMASST_TYPE_runstate_update_flag, 0);
+    pthread_mutex_lock(&d->lock);
+    vcpu_runstate_change_locked(v, RUNSTATE_blocked); /* as its own thread would */
+    vcpu_runstate_change_locked(w, RUNSTATE_running); /* w made no hypercall: no update */
+    pthread_mutex_unlock(&d->lock);
+    gpa_read(d, area, &r, sizeof(r));
+    CHECK_EQ(r.state, RUNSTATE_blocked);
+    CHECK_EQ(r.state_entry_time, v->runstate_entry - xen_system_time_epoch()); /* flag clear */
+    gpa_read(d, area1, &r, sizeof(r));
+    CHECK_EQ(r.state, RUNSTATE_offline);
+    d->has_32bit_shinfo = true;
+    uint8_t raw[48];
+    gpa_fill(d, area, 0xaa, sizeof(raw));
+    pthread_mutex_lock(&d->lock);
+    vcpu_runstate_change_locked(v, RUNSTATE_running);
+    pthread_mutex_unlock(&d->lock);
+    gpa_read(d, area, raw, sizeof(raw));
+    int32_t state;
+    memcpy(&state, raw + COMPAT_vcpu_runstate_info__state_OFF, 4);
+    CHECK_EQ(state, RUNSTATE_running);
+    CHECK_EQ(raw[COMPAT_vcpu_runstate_info_SIZE], 0xaa); /* 44 bytes */
+    uint64_t zero = 0;
+    gpa_write(d, ARG, &zero, 8);
+    CHECK_EQ(vop(v, true, VCPUOP_register_runstate_memory_area, 0, ARG), 0);
+    CHECK_EQ(v->runstate_guest, 0);
+    domain_destroy(d);
+}
+
 TEST(vcpuop_timers_and_areas)
 {
     struct domain *d = fake_domain(16, 2, false);
@@ -306,7 +351,7 @@ TEST(vcpuop_timers_and_areas)
         CHECK_EQ(vop(v, is64, VCPUOP_stop_singleshot_timer, 0, 0), 0);
         CHECK_EQ(v->singleshot, 0);
         CHECK_EQ(vop(v, is64, VCPUOP_register_runstate_memory_area, 0, HOLE_GPA), -XEN_EFAULT);
-        CHECK_EQ(vop(v, is64, VCPUOP_register_runstate_memory_area, 0, ARG), -XEN_ENOSYS);
+        CHECK_EQ(vop(v, is64, VCPUOP_register_vcpu_time_memory_area, 0, HOLE_GPA), -XEN_EFAULT);
         CHECK_EQ(vop(v, is64, VCPUOP_register_vcpu_time_memory_area, 0, ARG), -XEN_ENOSYS);
     }
     /* another vCPU's single-shot timer: native checks the vCPU first, compat copies first */

@@ -13,6 +13,7 @@ static evtchn_port_t ipi[NR_CPUS];       /* IPI port notifying vCPU i */
 static volatile uint32_t got[NR_CPUS];   /* IPIs handled by vCPU i */
 static volatile uint32_t ready, ring_on; /* APs set up; pass the token on */
 static volatile uint32_t seen_id[NR_CPUS], seen_apic[NR_CPUS];
+static volatile struct vcpu_runstate_info runstate[NR_CPUS]; /* registered runstate areas */
 
 static void on_ipi(evtchn_port_t port)
 {
@@ -70,6 +71,23 @@ static void bad_initialise(void)
            -XEN_EINVAL);
 }
 
+/* VCPUOP_register_runstate_memory_area for every vCPU, by vCPU 0 (as Linux does at bring-up);
+ * the area is written at once, and by each vCPU itself at its runstate changes. */
+static void runstate_areas(void)
+{
+    for (unsigned int i = 0; i < NR_CPUS; i++) {
+        struct vcpu_register_runstate_memory_area a;
+
+        runstate[i].state = -1;
+        a.addr.v = (struct vcpu_runstate_info *)&runstate[i];
+        EXPECT("VCPUOP_register_runstate_memory_area",
+               HYPERVISOR_vcpu_op(VCPUOP_register_runstate_memory_area, i, &a), 0);
+    }
+    test_ok(runstate[0].state == RUNSTATE_running && runstate[1].state == RUNSTATE_offline,
+            "runstate areas written at registration (vCPU 0 running %d, vCPU 1 offline %d)",
+            runstate[0].state, runstate[1].state);
+}
+
 static void bring_up(void)
 {
     struct vcpu_hvm_context c;
@@ -121,6 +139,8 @@ static void down_up(void)
         HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, t, &rs);
     }
     EXPECT("a down vCPU's runstate", rs.state, RUNSTATE_offline);
+    EXPECT("... and its runstate area, written by the vCPU itself", runstate[t].state,
+           RUNSTATE_offline);
     EXPECT("send to the down vCPU's IPI", kit_evtchn_send(ipi[t]), 0);
     for (unsigned int i = 0; i < 20; i++)
         HYPERVISOR_sched_op(SCHEDOP_yield, NULL);
@@ -129,6 +149,7 @@ static void down_up(void)
             kit_port_pending(ipi[t]));
     EXPECT("VCPUOP_up again (still initialised)", HYPERVISOR_vcpu_op(VCPUOP_up, t, NULL), 0);
     test_ok(kit_wait(&got[t], before + 1, MAX_MS), "back up, it takes the pending event");
+    EXPECT("its runstate area says running again", runstate[t].state, RUNSTATE_running);
     EXPECT("VCPUOP_get_runstate_info", HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, t, &rs), 0);
     test_ok(rs.time[RUNSTATE_offline] > offline0 && rs.state != RUNSTATE_offline,
             "its offline time grew while it was down, and it is no longer offline (state %d)",
@@ -144,6 +165,7 @@ int main(void)
         return 0;
     irq_disable();
     bad_initialise();
+    runstate_areas();
     bring_up();
     ring();
     down_up();
