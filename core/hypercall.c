@@ -5,7 +5,7 @@
 #include "core/hypercall.h"
 #include "core/xhv_ports.h"
 
-#define HC(nr, fn_, n) [nr] = {.name = #nr + 13, .fn = fn_, .nargs = n}
+#define HC(nr, fn_, n) [nr] = {.name = &(#nr)[13], .fn = fn_, .nargs = n} /* drop __HYPERVISOR_ */
 
 /* Numbers and argument counts from Xen's hypercall-defs.c (hvm64 column); fn NULL = -ENOSYS. */
 const struct hypercall_entry hypercall_table[NR_HYPERCALLS] = {

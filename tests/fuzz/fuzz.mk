@@ -1,4 +1,5 @@
-# fuzz.mk: libFuzzer targets (clang). `make fuzz-loader` builds, `make fuzz` runs for $(FUZZ_TIME) s.
+# fuzz.mk: libFuzzer targets (clang). `make fuzz-loader` / `make fuzz-hypercall` build them;
+# `make fuzz` runs the loader target and `make fuzz-hc` the hypercall target, $(FUZZ_TIME) s each.
 # Included from the top-level Makefile; defines only FUZZ_* variables and fuzz targets.
 
 FUZZ_CC       ?= clang
@@ -14,8 +15,28 @@ FUZZ_LOADER_DEP = $(FUZZ_LOADER_SRC) loader/loader.h core/xen_abi.h
 FUZZ_LOADER_SEED = $(FUZZ_DIR)/fuzz_loader_seed
 FUZZ_LOADER_CORPUS = $(FUZZ_DIR)/corpus-loader
 
-.PHONY: fuzz fuzz-loader
+.PHONY: fuzz fuzz-loader fuzz-hypercall fuzz-hc
 fuzz-loader: $(O)/fuzz_loader
+fuzz-hypercall: $(O)/fuzz_hypercall
+
+# The hypercall surface on the fake backend: the whole core, no KVM.
+FUZZ_HC_SRC = tests/fuzz/fuzz_hypercall.c tests/unit/fake_accel.c $(CORE_SRC)
+FUZZ_HC_CORPUS = $(FUZZ_DIR)/corpus-hypercall
+
+$(O)/fuzz_hypercall: $(FUZZ_HC_SRC) $(GEN_HDR) $(wildcard core/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_HC_SRC) -o $@ -lpthread
+
+# Seed programs (the same source with -DFUZZ_SEED_MAIN, normal compiler).
+$(FUZZ_DIR)/fuzz_hypercall_seed: $(FUZZ_HC_SRC) $(GEN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -DFUZZ_SEED_MAIN tests/fuzz/fuzz_hypercall.c -o $@
+
+fuzz-hc: $(O)/fuzz_hypercall $(FUZZ_DIR)/fuzz_hypercall_seed
+	@mkdir -p $(FUZZ_HC_CORPUS)
+	$(FUZZ_DIR)/fuzz_hypercall_seed $(FUZZ_HC_CORPUS)
+	$(O)/fuzz_hypercall -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=4096 \
+		-artifact_prefix=$(FUZZ_DIR)/hc- $(FUZZ_ARGS) $(FUZZ_HC_CORPUS)
 
 $(O)/fuzz_loader: $(FUZZ_LOADER_DEP)
 	@mkdir -p $(dir $@)
