@@ -16,7 +16,7 @@
 #include "tests/unit/fake_accel.h"
 
 #define MEM_MB 4
-#define ARENA 0x1000ull        /* guest memory the input writes and arguments point into */
+#define ARENA 0x1000ull /* guest memory the input writes and arguments point into */
 #define ARENA_SIZE 0x10000ull
 
 #ifndef FUZZ_SEED_MAIN
@@ -81,8 +81,8 @@ static void step(struct input *in, struct domain *a, struct domain *b)
         args[i] = argument(in);
     if (blocks(nr % 64, args[0]))
         return;
-    fake_hypercall(v, (op >> 6) & 1 ? 3 : 0, !((op >> 7) & 1), nr % 64, args[0], args[1],
-                   args[2], args[3], args[4]);
+    fake_hypercall(v, (op >> 6) & 1 ? 3 : 0, !((op >> 7) & 1), nr % 64, args[0], args[1], args[2],
+                   args[3], args[4]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -152,8 +152,8 @@ static void save(const char *dir, const char *name, const struct prog *p)
 static void seed_events(const char *dir)
 {
     struct prog p = {.n = 0};
-    struct xen_add_to_physmap x = {.domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
-                                   .gpfn = 0x800};
+    struct xen_add_to_physmap x = {
+        .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info, .gpfn = 0x800};
     struct evtchn_alloc_unbound au = {.dom = DOMID_SELF, .remote_dom = 2};
     struct evtchn_bind_interdomain bi = {.remote_dom = 1, .remote_port = 1};
     struct evtchn_bind_ipi ipi = {.vcpu = 1};
