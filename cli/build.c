@@ -15,8 +15,6 @@
 #include "proto/foreignmemory.h"
 #include "xenstore/xs_client.h"
 
-#include <xen/hvm/save.h>
-
 #define SUPERPAGE_ORDER 9 /* 2 MiB extents */
 #define POPULATE_BATCH 4096
 #define LIBXL_MAXMEM_CONSTANT 1024 /* KiB of slack libxl adds to max_mem */
@@ -345,15 +343,6 @@ static int load(struct build *b)
 }
 
 /* ---- the boot vCPU: xc_dom_x86.c vcpu_hvm() ---- */
-
-struct bsp_ctx {
-    struct hvm_save_descriptor header_d;
-    HVM_SAVE_TYPE(HEADER) header;
-    struct hvm_save_descriptor cpu_d;
-    HVM_SAVE_TYPE(CPU) cpu;
-    struct hvm_save_descriptor end_d;
-    HVM_SAVE_TYPE(END) end;
-};
 
 /* The header record of the domain's full HVM context (only the hypervisor can make one). */
 static int get_header(struct build *b, struct bsp_ctx *bsp)

@@ -9,6 +9,20 @@
 
 #include "cli/xhv.h"
 #include "cli/xlcfg.h"
+#include "core/xen_abi.h"
+
+#include <xen/hvm/save.h>
+
+/* The HVM context stream the builder hands to sethvmcontext for the boot vCPU (libxenguest's
+ * vcpu_hvm()): HEADER, CPU, END records. */
+struct bsp_ctx {
+    struct hvm_save_descriptor header_d;
+    HVM_SAVE_TYPE(HEADER) header;
+    struct hvm_save_descriptor cpu_d;
+    HVM_SAVE_TYPE(CPU) cpu;
+    struct hvm_save_descriptor end_d;
+    HVM_SAVE_TYPE(END) end;
+};
 
 /*
  * createdomain -> max_vcpus -> max_mem -> populate_physmap -> foreign-map and load the kernel

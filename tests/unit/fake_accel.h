@@ -60,6 +60,16 @@ static inline struct fake_domain *fake_domain_of(struct domain *d)
 
 /* A domain on the fake backend (domain_create()); NULL on failure. */
 struct domain *fake_domain(uint64_t mem_mb, unsigned vcpus, bool privileged);
+/* The dom0-like caller of control-plane tests: a privileged fake domain made on first use
+ * (one per test file), with the fake backend as the one createdomain uses. */
+static inline struct vcpu *fake_ctl_vcpu(void)
+{
+    static struct domain *d;
+    xhv_accel = &fake_accel_ops;
+    if (!d)
+        d = fake_domain(16, 1, true);
+    return d->vcpu[0];
+}
 /* Queue an exit for v's next vcpu_run(). */
 void fake_script_exit(struct vcpu *v, const struct vm_exit *ex);
 /* Paging state of later fake_hypercall()s on v (default: all 0 = paging off). */

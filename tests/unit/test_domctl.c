@@ -31,16 +31,6 @@ static struct xen_domctl create_op(domid_t want, unsigned vcpus)
     return op;
 }
 
-/* The dom0-like caller (privileged fake domain) and the backend createdomain uses. */
-static struct vcpu *ctl(void)
-{
-    static struct domain *d;
-    xhv_accel = &fake_accel_ops;
-    if (!d)
-        d = fake_domain(16, 1, true);
-    return d->vcpu[0];
-}
-
 static domid_t create(struct vcpu *v, domid_t want, unsigned vcpus)
 {
     struct xen_domctl op = create_op(want, vcpus);
@@ -65,7 +55,7 @@ static long info(struct vcpu *v, domid_t id, struct xen_domctl_getdomaininfo *ou
 
 TEST(domctl_version_xsm_and_lookup_errors)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct domain *u = fake_domain(16, 1, false);
     domid_t id = create(v, 0, 1);
     struct xen_domctl op = mkop(XEN_DOMCTL_getdomaininfo, id);
@@ -94,7 +84,7 @@ TEST(domctl_version_xsm_and_lookup_errors)
 
 TEST(domctl_createdomain)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct xen_domctl_getdomaininfo gi;
     struct xen_domctl op = create_op(0, 2);
 
@@ -144,7 +134,7 @@ TEST(domctl_createdomain)
 /* sanitise_domain_config() and friends: what xhv cannot offer is refused as Xen would. */
 TEST(domctl_createdomain_bad_config)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     static const struct {
         uint32_t flags, emu, grant, vcpus, pool, misc;
         long rc;
@@ -184,7 +174,7 @@ TEST(domctl_createdomain_bad_config)
 
 TEST(domctl_destroy_pause_unpause)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct xen_domctl_getdomaininfo gi;
     domid_t id = create(v, 0, 1);
     struct xen_domctl op;
@@ -214,7 +204,7 @@ TEST(domctl_destroy_pause_unpause)
 /* 4.17: the first domain with id >= the one asked; op.domain rewritten. */
 TEST(domctl_getdomaininfo_search)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct xen_domctl_getdomaininfo gi;
     domid_t got = 0;
 
@@ -251,7 +241,7 @@ TEST(domctl_getdomaininfo_search)
 
 TEST(domctl_limits_handle_timeoffset)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct xen_domctl_getdomaininfo gi;
     domid_t id = create(v, 0, 2);
     struct xen_domctl op = mkop(XEN_DOMCTL_max_mem, id);
@@ -315,7 +305,7 @@ static struct xen_domctl_getvcpuinfo vcpuinfo(struct vcpu *v, domid_t id, uint32
 
 TEST(domctl_vcpuaffinity_and_vcpuinfo)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct domain *d = v->domain;
     domid_t id = create(v, 0, 2);
     uint8_t map[8], one = 1, ff[8];
@@ -439,7 +429,7 @@ static bool is_ram(struct domain *d, uint64_t gfn)
 
 TEST(memop_populate_on_behalf)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct domain *u = fake_domain(16, 1, false);
     domid_t id = create(v, 0, 1);
     struct domain *d = rcu_lock_domain_by_id(id);
@@ -550,7 +540,7 @@ TEST(domctl_concurrent_create_destroy)
     struct racer r[4];
     pthread_t t[4];
 
-    ctl();
+    fake_ctl_vcpu();
     for (int i = 0; i < 4; i++) {
         r[i] = (struct racer){fake_domain(16, 1, true)->vcpu[0], 0, 0, 0};
         pthread_create(&t[i], NULL, create_destroy_loop, &r[i]);
@@ -588,7 +578,7 @@ TEST(domctl_from_tool_connection)
     struct vcpu *t = ctl_vcpu_create(buf, sizeof(buf), base);
     struct xen_domctl op = create_op(0, 1);
 
-    ctl();
+    fake_ctl_vcpu();
     CHECK(t != NULL);
     if (!t)
         return;

@@ -2,6 +2,7 @@
  * boot vCPU (xc_dom_x86.c vcpu_hvm()), corrupt streams, and {get,set}vcpucontext. */
 #include <string.h>
 
+#include "cli/build.h"
 #include "core/accel.h"
 #include "core/domctl.h"
 #include "tests/unit/domctl_util.h"
@@ -10,25 +11,6 @@
 
 #define BUF 0x20000ull
 #define VGC 0x30000ull
-
-/* What vcpu_hvm() hands to sethvmcontext. */
-struct bsp_ctx {
-    struct hvm_save_descriptor header_d;
-    HVM_SAVE_TYPE(HEADER) header;
-    struct hvm_save_descriptor cpu_d;
-    HVM_SAVE_TYPE(CPU) cpu;
-    struct hvm_save_descriptor end_d;
-    HVM_SAVE_TYPE(END) end;
-};
-
-static struct vcpu *ctl(void)
-{
-    static struct domain *d;
-    xhv_accel = &fake_accel_ops;
-    if (!d)
-        d = fake_domain(16, 1, true);
-    return d->vcpu[0];
-}
 
 static domid_t create(struct vcpu *v, unsigned vcpus)
 {
@@ -118,7 +100,7 @@ static void destroy(struct vcpu *v, domid_t id)
 
 TEST(hvmcontext_pvh_boot_round_trip)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     domid_t id = create(v, 2);
     static uint8_t full[8192];
     uint32_t size = 0, need;
@@ -191,7 +173,7 @@ TEST(hvmcontext_pvh_boot_round_trip)
 /* Each corruption is refused with Xen's errno, and nothing is applied. */
 TEST(hvmcontext_corrupt_streams)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     domid_t id = create(v, 2);
     struct hvm_save_header hdr = {HVM_FILE_MAGIC, HVM_FILE_VERSION, ~0ull, 0, 0};
     struct bsp_ctx good = bsp(&hdr), c;
@@ -261,7 +243,7 @@ TEST(hvmcontext_corrupt_streams)
 /* XEN_DOMCTL_{get,set}vcpucontext on an HVM domain: registers and VGCF_online. */
 TEST(vcpucontext_hvm)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     domid_t id = create(v, 2);
     struct vcpu_guest_context c;
     struct xen_domctl op = mkop(XEN_DOMCTL_getvcpucontext, id);

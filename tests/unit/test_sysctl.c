@@ -13,15 +13,6 @@
 #define BUF 0x20000ull
 #define BUF2 0x40000ull
 
-static struct vcpu *ctl(void)
-{
-    static struct domain *d;
-    xhv_accel = &fake_accel_ops;
-    if (!d)
-        d = fake_domain(16, 1, true);
-    return d->vcpu[0];
-}
-
 static struct xen_sysctl mkop(uint32_t cmd)
 {
     struct xen_sysctl op;
@@ -59,7 +50,7 @@ static long domctl_simple(struct vcpu *v, uint32_t cmd, domid_t dom, bool create
 
 TEST(sysctl_version_xsm_unknown)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct domain *u = fake_domain(16, 1, false);
     struct xen_sysctl op = mkop(XEN_SYSCTL_physinfo);
 
@@ -83,7 +74,7 @@ TEST(sysctl_version_xsm_unknown)
 
 TEST(sysctl_physinfo)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct xen_sysctl op = mkop(XEN_SYSCTL_physinfo);
 
     CHECK_EQ(sysctl(v, &op), 0);
@@ -100,7 +91,7 @@ TEST(sysctl_physinfo)
 /* Domains from first_domain on, max_domains at a time: how tools page through them. */
 TEST(sysctl_getdomaininfolist_paging)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct xen_domctl_getdomaininfo gi[3];
     static const domid_t ids[3] = {31000, 31001, 31003};
 
@@ -160,7 +151,7 @@ static long readconsole(struct vcpu *v, bool incremental, bool clear, uint32_t *
 
 TEST(sysctl_readconsole_incremental)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     static char buf[XHV_LOG_RING + 1];
     uint32_t idx = 0, end;
 
@@ -204,7 +195,7 @@ TEST(sysctl_readconsole_incremental)
 
 TEST(sysctl_topology_and_cpuinfo)
 {
-    struct vcpu *v = ctl();
+    struct vcpu *v = fake_ctl_vcpu();
     struct xen_sysctl op = mkop(XEN_SYSCTL_cputopoinfo);
     unsigned nr = host_nr_cpu_ids();
 
