@@ -466,6 +466,9 @@ void timer_domain_destroy(struct domain *d);
 unsigned timer_nr_armed(void); /* vCPUs with an armed timer (tests) */
 /* Start a detached thread fn that sleeps on cond (initialised here on CLOCK_MONOTONIC). */
 void deadline_thread_start(pthread_cond_t *cond, void *(*fn)(void *), const char *what);
+/* pthread_cond_(timed)wait on a CLOCK_MONOTONIC cond until deadline (now_ns() scale; 0 = no
+ * deadline); the caller re-checks its condition, as with any cond wait. */
+void cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *m, uint64_t deadline_ns);
 
 /* ---- upcalls (core/upcall.c) ---- */
 /* Set v's evtchn_upcall_pending; on 0 -> 1 deliver the upcall (vector or kick) and wake it. */

@@ -1,7 +1,6 @@
 /* pvclock.c: time as guests see it: vcpu_time_info in every vcpu_info, the shared_info
  * wallclock, CPUID leaf 0x40000003, and the thread that recalibrates them every second. */
 #include <string.h>
-#include <time.h>
 
 #include "compat_layout.h"
 #include "core/accel.h"
@@ -283,9 +282,8 @@ static void *calibration_thread(void *arg)
     for (;;) {
         time_calibration();
         uint64_t next = now_ns() + TIME_EPOCH_NS;
-        struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
         pthread_mutex_lock(&calib_lock);
-        pthread_cond_timedwait(&calib_cond, &calib_lock, &ts);
+        cond_wait_until(&calib_cond, &calib_lock, next);
         pthread_mutex_unlock(&calib_lock);
     }
     return NULL;

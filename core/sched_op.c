@@ -1,7 +1,6 @@
 /* sched_op.c: sched_op (29) as Xen 4.17's do_sched_op(); vCPU block/wake; watchdogs. */
 #include <sched.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/accel.h"
 #include "core/core.h"
@@ -26,12 +25,6 @@ static bool wake_test_and_clear(struct vcpu *v)
     return was;
 }
 
-static struct timespec mono_abstime(uint64_t deadline_ns)
-{
-    return (struct timespec){.tv_sec = (time_t)(deadline_ns / 1000000000ull),
-                             .tv_nsec = (long)(deadline_ns % 1000000000ull)};
-}
-
 void vcpu_block_prepare(struct vcpu *v)
 {
     pthread_mutex_lock(&v->domain->lock);
@@ -50,15 +43,9 @@ void vcpu_block_until(struct vcpu *v, uint64_t deadline_ns)
     /* a controller pause must reach a running vCPU thread: return so that it parks */
     while (!wake_test_and_clear(v) && domain_is_running(d) &&
            !(d->pause_count && v->thread_started)) {
-        uint64_t now = now_ns();
-        if (!deadline_ns) {
-            pthread_cond_wait(&d->shutdown_cond, &d->lock);
-            continue;
-        }
-        if (now >= deadline_ns)
+        if (deadline_ns && now_ns() >= deadline_ns)
             break;
-        struct timespec ts = mono_abstime(deadline_ns);
-        pthread_cond_timedwait(&d->shutdown_cond, &d->lock, &ts);
+        cond_wait_until(&d->shutdown_cond, &d->lock, deadline_ns);
     }
     v->blocked = false;
     vcpu_runstate_change_locked(v, prev);
@@ -120,12 +107,7 @@ static void *watchdog_thread(void *arg)
         pthread_mutex_lock(&watchdog_lock);
         uint64_t next = watchdog_scan(now_ns());
         pthread_mutex_unlock(&domain_table_lock);
-        if (!next) {
-            pthread_cond_wait(&watchdog_cond, &watchdog_lock);
-        } else {
-            struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
-            pthread_cond_timedwait(&watchdog_cond, &watchdog_lock, &ts);
-        }
+        cond_wait_until(&watchdog_cond, &watchdog_lock, next);
         pthread_mutex_unlock(&watchdog_lock);
     }
     return NULL;

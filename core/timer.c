@@ -132,17 +132,22 @@ static void *timer_thread(void *arg)
         if (n == TIMER_BATCH)
             continue;
         pthread_mutex_lock(&timer_lock);
-        if (gen != timer_gen) {
-            /* armed while we were raising events: rescan */
-        } else if (!next) {
-            pthread_cond_wait(&timer_cond, &timer_lock);
-        } else {
-            struct timespec ts = {(time_t)(next / 1000000000ull), (long)(next % 1000000000ull)};
-            pthread_cond_timedwait(&timer_cond, &timer_lock, &ts);
-        }
+        if (gen == timer_gen) /* else armed while we were raising events: rescan */
+            cond_wait_until(&timer_cond, &timer_lock, next);
         pthread_mutex_unlock(&timer_lock);
     }
     return NULL;
+}
+
+void cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *m, uint64_t deadline_ns)
+{
+    if (!deadline_ns) {
+        pthread_cond_wait(cond, m);
+        return;
+    }
+    struct timespec ts = {(time_t)(deadline_ns / 1000000000ull),
+                          (long)(deadline_ns % 1000000000ull)};
+    pthread_cond_timedwait(cond, m, &ts);
 }
 
 void deadline_thread_start(pthread_cond_t *cond, void *(*fn)(void *), const char *what)
