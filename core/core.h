@@ -221,9 +221,6 @@ struct vcpu {
     unsigned timer_slot; /* index + 1 in the timer thread's array of armed vCPUs, 0 = none */
     uint64_t tsc_epoch;  /* time_calibration_epoch when its TSC offset was last read */
     int64_t tsc_offset;  /* guest TSC - host TSC, read on the vCPU's thread (core/pvclock.c) */
-    /* host-side cost accounting, on when d->stats is set */
-    uint64_t exit_start_ns;
-    unsigned exit_kind;
 };
 
 /* ---- rate limiting (core/log.c) ---- */
@@ -361,6 +358,9 @@ struct domain *rcu_lock_domain_by_id(domid_t id); /* NULL if none */
 /* Resolve a domid argument from caller v (DOMID_SELF allowed); NULL if none. */
 struct domain *rcu_lock_domain_by_any_id(struct vcpu *v, domid_t id);
 void rcu_unlock_domain(struct domain *d);
+/* Take one more reference on d (which the caller keeps alive, e.g. under domain_table_lock);
+ * give it back with rcu_unlock_domain(). */
+void domain_get(struct domain *d);
 /* Guest-requested shutdown with a SHUTDOWN_* reason (first code wins). */
 void domain_shutdown(struct domain *d, unsigned reason);
 /* Crash a domain we cannot continue: log why, dump v's registers if given (v only from
@@ -473,6 +473,8 @@ void cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *m, uint64_t deadline
 /* ---- upcalls (core/upcall.c) ---- */
 /* Set v's evtchn_upcall_pending; on 0 -> 1 deliver the upcall (vector or kick) and wake it. */
 void vcpu_mark_events_pending(struct vcpu *v);
+/* The same with v's vcpu_info already looked up (vcpu_info_hva(v); NULL: nothing to do). */
+void vcpu_mark_events_pending_vi(struct vcpu *v, uint8_t *vi);
 
 /* ---- console (core/console_io.c) ---- */
 void console_write(struct domain *d, const char *buf, size_t len);

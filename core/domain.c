@@ -159,7 +159,7 @@ struct domain *domain_create(domid_t want, const struct domain_config *cfg,
     return d;
 }
 
-static void domain_get(struct domain *d)
+void domain_get(struct domain *d)
 {
     pthread_mutex_lock(&d->lock);
     d->refcnt++;

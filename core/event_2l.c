@@ -80,7 +80,7 @@ static void notify_vcpu(struct vcpu *v, unsigned port)
                                      : offsetof(struct vcpu_info, evtchn_pending_sel)),
                              c};
     if (!test_and_set(sel, port / (c ? 32 : 64)))
-        vcpu_mark_events_pending(v);
+        vcpu_mark_events_pending_vi(v, vi);
 }
 
 void evtchn_2l_set_pending(struct vcpu *v, unsigned port)

@@ -236,9 +236,7 @@ static unsigned domains_collect(unsigned *id, struct domain **out)
         struct domain *d = domain_table[*id];
         if (!d || d->is_control || !domain_is_running(d))
             continue;
-        pthread_mutex_lock(&d->lock);
-        d->refcnt++;
-        pthread_mutex_unlock(&d->lock);
+        domain_get(d);
         out[n++] = d;
     }
     pthread_mutex_unlock(&domain_table_lock);

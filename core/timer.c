@@ -85,9 +85,7 @@ static unsigned timer_scan(uint64_t now, struct vcpu **due, uint64_t *at, uint64
         struct vcpu *v = armed[i];
         struct domain *d = v->domain;
         if (vcpu_timer_expire(v, now, next, &at[n]) && domain_is_running(d)) {
-            pthread_mutex_lock(&d->lock);
-            d->refcnt++;
-            pthread_mutex_unlock(&d->lock);
+            domain_get(d);
             due[n++] = v;
         }
         if (!v->singleshot && !v->periodic_period)

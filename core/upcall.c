@@ -27,8 +27,11 @@ static void hvm_assert_evtchn_irq(struct vcpu *v)
 
 void vcpu_mark_events_pending(struct vcpu *v)
 {
-    uint8_t *vi = vcpu_info_hva(v);
+    vcpu_mark_events_pending_vi(v, vcpu_info_hva(v));
+}
 
+void vcpu_mark_events_pending_vi(struct vcpu *v, uint8_t *vi)
+{
     /* evtchn_upcall_pending is byte 0 of vcpu_info in both layouts */
     if (!vi || __atomic_exchange_n(&vi[offsetof(struct vcpu_info, evtchn_upcall_pending)], 1,
                                    __ATOMIC_SEQ_CST))

@@ -96,9 +96,7 @@ static struct domain *get_global_virq_handler(uint32_t virq)
     if (d && d->is_control)
         d = NULL;
     if (d) {
-        pthread_mutex_lock(&d->lock);
-        d->refcnt++;
-        pthread_mutex_unlock(&d->lock);
+        domain_get(d);
     }
     pthread_mutex_unlock(&global_virq_handlers_lock);
     return d;
