@@ -9,13 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hvm.h"
+#include "core/time.h"
 #include "kvm/kvm.h"
 #include "kvm/kvm_int.h"
-
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define CR0_PG (1ULL << 31)
-#define RFLAGS_FIXED (1ULL << 1)
 
 /* ---- CPUID ---- */
 
@@ -228,15 +225,28 @@ static void kvm_seg_to_xen(const struct kvm_segment *k, struct seg_init *x)
         x->ar &= (uint16_t) ~(1u << 7);
 }
 
+/* The vCPU's registers and special registers (it is not running). A completion not yet handed
+ * to KVM is what the guest will see: report that. */
+static int kvm_read_regs(struct kvm_vcpu_state *kv, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+    if (!kv || kvm_ioctl(kv->fd, KVM_GET_REGS, regs) < 0 ||
+        kvm_ioctl(kv->fd, KVM_GET_SREGS, sregs) < 0)
+        return -1;
+    if (kv->run->kvm_dirty_regs & KVM_SYNC_X86_REGS)
+        *regs = kv->run->s.regs.regs;
+    return 0;
+}
+
 /* For XEN_DOMCTL_gethvmcontext: the vCPU is paused (or this is its own thread). */
 int kvm_vcpu_get_state(struct vcpu *v, struct vcpu_init_state *s)
 {
     struct guest_cpu c;
+    struct kvm_regs regs;
     struct kvm_sregs sr;
-    struct kvm_vcpu_state *kv = v->accel;
 
-    if (!kv || kvm_vcpu_get_cpu(v, &c) < 0 || kvm_ioctl(kv->fd, KVM_GET_SREGS, &sr) < 0)
+    if (kvm_read_regs(v->accel, &regs, &sr) < 0)
         return -1;
+    kvm_cpu_from_kvm(&regs, &sr, &c);
     memset(s, 0, sizeof(*s));
     memcpy(s->gpr, c.gpr, sizeof(s->gpr));
     s->rip = c.rip, s->rflags = c.rflags;
@@ -265,7 +275,7 @@ static void kvm_sregs_from_init(const struct vcpu_init_state *s, struct kvm_sreg
     sr->cr4 = s->cr4;
     sr->efer = s->efer;
     /* KVM rejects LME+PG without LMA; a caller handing us long mode means it. */
-    if ((sr->efer & EFER_LME) && (sr->cr0 & CR0_PG))
+    if ((sr->efer & EFER_LME) && (sr->cr0 & X86_CR0_PG))
         sr->efer |= EFER_LMA;
     sr->gdt.base = 0;
     sr->gdt.limit = 0xffff;
@@ -280,7 +290,7 @@ static void kvm_regs_from_init(const struct vcpu_init_state *s, struct kvm_regs 
     memcpy(c.gpr, s->gpr, sizeof(c.gpr));
     memset(r, 0, sizeof(*r));
     kvm_gprs_to_kvm(&c, r);
-    r->rflags = s->rflags | RFLAGS_FIXED;
+    r->rflags = s->rflags | X86_EFLAGS_MBS;
 }
 
 int kvm_vcpu_set_state(struct vcpu *v, const struct vcpu_init_state *s)
@@ -468,30 +478,16 @@ int kvm_vcpu_inject_irq(struct vcpu *v, uint8_t vector)
 
 int kvm_vcpu_get_cpu(struct vcpu *v, struct guest_cpu *cpu)
 {
-    struct kvm_vcpu_state *kv = v->accel;
     struct kvm_sregs sregs;
     struct kvm_regs regs;
 
-    if (!kv)
+    if (kvm_read_regs(v->accel, &regs, &sregs) < 0)
         return -1;
-    if (kvm_ioctl(kv->fd, KVM_GET_REGS, &regs) < 0 || kvm_ioctl(kv->fd, KVM_GET_SREGS, &sregs) < 0)
-        return -1;
-    /* A completion not yet handed to KVM is what the guest will see: report that. */
-    if (kv->run->kvm_dirty_regs & KVM_SYNC_X86_REGS)
-        regs = kv->run->s.regs.regs;
     kvm_cpu_from_kvm(&regs, &sregs, cpu);
     return 0;
 }
 
 /* ---- TSC ---- */
-
-static inline uint64_t kvm_host_rdtsc(void)
-{
-    uint32_t lo, hi;
-
-    asm volatile("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi)::"memory");
-    return ((uint64_t)hi << 32) | lo;
-}
 
 #define MSR_IA32_TSC 0x10
 
@@ -509,10 +505,10 @@ static int kvm_tsc_offset_by_msr(struct kvm_vcpu_state *kv, int64_t *offset)
         memset(&m, 0, sizeof(m));
         m.hdr.nmsrs = 1;
         m.e.index = MSR_IA32_TSC;
-        uint64_t t0 = kvm_host_rdtsc();
+        uint64_t t0 = host_rdtsc();
         if (kvm_ioctl(kv->fd, KVM_GET_MSRS, &m) != 1)
             return -1;
-        uint64_t t1 = kvm_host_rdtsc();
+        uint64_t t1 = host_rdtsc();
         if (t1 - t0 < best) {
             best = t1 - t0;
             *offset = (int64_t)(m.e.data - (t0 + (t1 - t0) / 2));
