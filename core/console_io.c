@@ -7,6 +7,7 @@
 #include "core/core.h"
 #include "core/event.h"
 #include "core/hypercall.h"
+#include "core/xsm.h"
 
 /*
  * Guest output goes three ways: every byte into d->console.ring (the 64 KiB log `xhv console`
@@ -124,12 +125,6 @@ void console_drain(void)
         if (pthread_cond_timedwait(&term.idle, &term.lock, &ts) != 0)
             break;
     pthread_mutex_unlock(&term.lock);
-}
-
-/* Xen's xsm_console_io(): the console domain (is_console) or the control domain. */
-static bool is_console_domain(const struct domain *d)
-{
-    return d->console.to_terminal || d->privileged;
 }
 
 static size_t escape_line(char *out, const char *in, size_t len)
@@ -298,7 +293,7 @@ long do_console_io(struct vcpu *v, const uint64_t args[5])
     uint32_t cmd = (uint32_t)args[0], count = (uint32_t)args[1];
     uint64_t buf = args[2];
 
-    if (cmd != CONSOLEIO_write && !is_console_domain(v->domain)) {
+    if (cmd != CONSOLEIO_write && xsm_console_io(v, (int)cmd)) {
         gprintk(v, "console_io %u: not the console domain", cmd);
         return -XEN_EPERM;
     }

@@ -4,6 +4,7 @@
 
 #include "core/accel.h"
 #include "core/hypercall.h"
+#include "core/xsm.h"
 
 #if defined(__clang__)
 #define XHV_COMPILER "clang " __clang_version__
@@ -35,19 +36,6 @@
     ((1u << XENFEAT_writable_page_tables) | (1u << XENFEAT_auto_translated_physmap) |              \
      (1u << XENFEAT_hvm_callback_vector) | (1u << XENFEAT_memory_op_vnode_supported) |             \
      (1u << XENFEAT_not_direct_mapped) | (1u << XENFEAT_hvm_safe_pvclock))
-
-/*
- * xsm_xen_version() (xen/include/xsm/dummy.h): version, platform_parameters and
- * get_features are never checked; extraversion .. guest_handle are XSM_HOOK (allowed);
- * everything else (commandline, build_id, unknown) is XSM_PRIV. do_xen_version() computes
- * `deny` first but still answers -ENOSYS for an unknown sub-op, whoever asks.
- */
-static bool xenver_denied(const struct vcpu *v, unsigned cmd)
-{
-    if (cmd <= XENVER_guest_handle)
-        return false;
-    return !v->domain->privileged;
-}
 
 /* Copy a string as Xen's fixed-size char arrays: NUL-terminated, zero-padded to size. */
 static long copy_string_out(struct vcpu *v, uint64_t gva, const char *s, size_t size)
@@ -97,13 +85,9 @@ static long xenver_get_features(struct vcpu *v, uint64_t arg)
 
 static long xenver_commandline(struct vcpu *v, uint64_t arg, bool deny)
 {
-    char line[sizeof(xen_commandline_t)];
-
     if (deny) /* only strlen("<denied>") + 1 bytes */
         return copy_to_guest(v, arg, XEN_DENY, sizeof(XEN_DENY)) ? -XEN_EFAULT : 0;
-    memset(line, 0, sizeof(line));
-    memcpy(line, xhv_cmdline, strnlen(xhv_cmdline, sizeof(line) - 1));
-    return copy_to_guest(v, arg, line, sizeof(line)) ? -XEN_EFAULT : 0;
+    return copy_string_out(v, arg, xhv_cmdline, sizeof(xen_commandline_t));
 }
 
 struct build_id_note {
@@ -177,7 +161,8 @@ long do_xen_version(struct vcpu *v, const uint64_t args[5])
 {
     int cmd = (int)args[0]; /* Xen: int cmd */
     uint64_t arg = args[1];
-    bool deny = xenver_denied(v, (unsigned)cmd);
+    /* xsm_xen_version() is computed first; an unknown sub-op is still -ENOSYS for anyone */
+    bool deny = xsm_xen_version(v, (uint32_t)cmd) != 0;
 
     switch (cmd) {
     case XENVER_version:
