@@ -402,7 +402,8 @@ const char *exit_reason_name(unsigned reason);
 void vcpu_runstate_change_locked(struct vcpu *v, int state);
 /* Snapshot of v's runstate (VCPUOP_get_runstate_info), native layout. */
 void vcpu_runstate_get(struct vcpu *v, struct vcpu_runstate_info *r);
-void vcpu_runstate_get_locked(struct vcpu *v, struct vcpu_runstate_info *r); /* d->lock held */
+void vcpu_runstate_get_locked(const struct vcpu *v,
+                              struct vcpu_runstate_info *r); /* d->lock held */
 /* update_runstate_area(): on v's own thread, d->lock held: v's runstate into its registered
  * area (core/vcpu_op.c). */
 void update_runstate_area(struct vcpu *v);

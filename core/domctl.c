@@ -227,12 +227,12 @@ struct domain *domain_find_from(domid_t first)
 static uint32_t vcpus_info(const struct domain *d, struct xen_domctl_getdomaininfo *info)
 {
     uint32_t flags = XEN_DOMINF_blocked;
-    uint64_t now = now_ns();
 
     for (unsigned i = 0; d->vcpu && i < d->max_vcpus; i++) {
         const struct vcpu *w = d->vcpu[i];
-        info->cpu_time += w->runstate_time[RUNSTATE_running] +
-                          (w->runstate == RUNSTATE_running ? now - w->runstate_entry : 0);
+        struct vcpu_runstate_info r;
+        vcpu_runstate_get_locked(w, &r);
+        info->cpu_time += r.time[RUNSTATE_running];
         info->max_vcpu_id = w->vcpu_id;
         if (!w->online)
             continue;

@@ -54,8 +54,9 @@ static int bitmap_to_guest(struct vcpu *v, const struct xenctl_bitmap *b, const 
 
 static void all_cpus(cpu_set_t *s)
 {
+    unsigned n = host_nr_cpu_ids(); /* sysconf reads sysfs: once, not per CPU */
     CPU_ZERO(s);
-    for (unsigned i = 0; i < host_nr_cpu_ids(); i++)
+    for (unsigned i = 0; i < n; i++)
         CPU_SET(i, s);
 }
 
@@ -236,11 +237,12 @@ long domctl_getvcpuinfo(struct domain *d, struct xen_domctl *op)
     if (!d->vcpu || !(w = d->vcpu[g->vcpu]))
         return -XEN_ESRCH;
     pthread_mutex_lock(&d->lock);
-    bool running = w->runstate == RUNSTATE_running;
+    struct vcpu_runstate_info r;
+    vcpu_runstate_get_locked(w, &r);
     g->online = w->online;
-    g->blocked = w->runstate == RUNSTATE_blocked;
-    g->running = running;
-    g->cpu_time = w->runstate_time[RUNSTATE_running] + (running ? now_ns() - w->runstate_entry : 0);
+    g->blocked = r.state == RUNSTATE_blocked;
+    g->running = r.state == RUNSTATE_running;
+    g->cpu_time = r.time[RUNSTATE_running];
     aff = w->affinity;
     pthread_mutex_unlock(&d->lock);
     g->cpu = ~0u;

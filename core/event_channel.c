@@ -495,6 +495,14 @@ static bool ports_in_use(struct domain *d)
     return false;
 }
 
+/* Close every port of d but port 0 (EVTCHNOP_reset, and a dying domain's teardown). */
+static void close_all_ports(struct domain *d)
+{
+    struct evtchn_domain *e = d->evtchn;
+    for (unsigned p = 1; p < __atomic_load_n(&e->valid, __ATOMIC_ACQUIRE); p++)
+        evtchn_close(d, p);
+}
+
 /*
  * evtchn_reset(): the caller's own domain, or another one that is paused (-EINVAL
  * otherwise); all ports closed at once (Xen's preemption point is never needed here, so
@@ -518,8 +526,7 @@ static long evtchn_reset(struct vcpu *v, struct domain *d, bool resuming)
     pthread_mutex_unlock(&e->lock);
     if (rc)
         return rc;
-    for (unsigned p = 1; p < __atomic_load_n(&e->valid, __ATOMIC_ACQUIRE); p++)
-        evtchn_close(d, p);
+    close_all_ports(d);
     pthread_mutex_lock(&e->lock);
     e->resetting = false;
     rc = ports_in_use(d) ? -XEN_EAGAIN : 0; /* bound again meanwhile */
@@ -576,8 +583,7 @@ void evtchn_destroy(struct domain *d)
     pthread_mutex_lock(&e->lock);
     e->dying = true;
     pthread_mutex_unlock(&e->lock);
-    for (unsigned p = 1; p < e->valid; p++)
-        evtchn_close(d, p);
+    close_all_ports(d);
 }
 
 void evtchn_destroy_final(struct domain *d)

@@ -33,6 +33,8 @@ static void log_emit(enum log_level lvl, const char *prefix, const char *fmt, va
 {
     static const char *const tag[] = {"ERROR", "WARN", "INFO", "DEBUG"};
     char line[512];
+    if (lvl == LOG_DEBUG && xhv_log_level < LOG_DEBUG)
+        return; /* before formatting: the tool path logs every call at DEBUG */
     int n = snprintf(line, sizeof(line), "(XHV) %s%s: ", tag[lvl], prefix);
     if (n < 0)
         return;
@@ -40,8 +42,6 @@ static void log_emit(enum log_level lvl, const char *prefix, const char *fmt, va
     size_t len = m < 0 ? (size_t)n : strnlen(line, sizeof(line) - 2);
     if (len && line[len - 1] != '\n')
         line[len++] = '\n';
-    if (lvl == LOG_DEBUG && xhv_log_level < LOG_DEBUG)
-        return;
     pthread_mutex_lock(&log_lock);
     log_ring_put(line, len);
     pthread_mutex_unlock(&log_lock);

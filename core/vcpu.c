@@ -35,7 +35,7 @@ static void runstate_change(struct vcpu *v, int state)
     pthread_mutex_unlock(&v->domain->lock);
 }
 
-void vcpu_runstate_get_locked(struct vcpu *v, struct vcpu_runstate_info *r)
+void vcpu_runstate_get_locked(const struct vcpu *v, struct vcpu_runstate_info *r)
 {
     uint64_t now = now_ns();
     r->state = v->runstate;
