@@ -54,13 +54,6 @@ static void mlog(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Detach from the terminal: stdin /dev/null, stdout+stderr to the log (xl's daemonize()). */
 static void daemonize(const struct xl_config *c)
 {
@@ -165,7 +158,7 @@ static enum outcome restart(struct mon *m, bool rename)
             mlog("cannot destroy domain %u: %s", old, strerror(errno));
         return MON_EXIT;
     }
-    if (mono_ns() - m->born_ns < FAST_RESTART_NS) {
+    if (now_ns() - m->born_ns < FAST_RESTART_NS) {
         const struct timespec delay = {1, 0}; /* xl sleeps before every restart; we only for */
         nanosleep(&delay, NULL);              /* a fast crash loop */
     }
@@ -175,7 +168,7 @@ static enum outcome restart(struct mon *m, bool rename)
         mlog("cannot restart %s: %s", m->c.name, err);
         return MON_EXIT;
     }
-    m->born_ns = mono_ns();
+    m->born_ns = now_ns();
     mlog("domain %s restarted: %u -> %u", m->c.name, old, m->domid);
     return MON_WATCH;
 }
@@ -255,7 +248,7 @@ static void monitor_main(struct mon *m)
         return;
     }
     mlog("watching domain %u (%s)", m->domid, m->c.name);
-    m->born_ns = mono_ns();
+    m->born_ns = now_ns();
     while (watch(m) == MON_WATCH)
         ;
     xl_ctx_close(&m->ctx);

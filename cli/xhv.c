@@ -90,9 +90,7 @@ static int strip_socket_opt(int *argc, char **argv)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN); /* a closed terminal or pipe must not kill the guests */
-    for (int i = 0, n = 0; i < argc && n < (int)sizeof(xhv_cmdline) - 1; i++)
-        n += snprintf(xhv_cmdline + n, sizeof(xhv_cmdline) - (size_t)n, "%s%s", i ? " " : "",
-                      argv[i]);
+    xhv_set_cmdline(argc, argv);
     if (strip_socket_opt(&argc, argv)) {
         fprintf(stderr, "xhv: --socket needs a PATH\n");
         return 1;

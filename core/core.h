@@ -492,9 +492,10 @@ uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 uint64_t xen_system_time(void);
 /* now_ns() at system time 0 (absolute system-time deadlines -> CLOCK_MONOTONIC). */
 uint64_t xen_system_time_epoch(void);
-extern uint32_t xhv_tsc_khz;
+extern uint32_t xhv_tsc_khz; /* guest TSC frequency, set by the backend (0 = unknown) */
 /* xhv's own command line: what XENVER_commandline gives a privileged caller (Xen's). */
-extern char xhv_cmdline[1024]; /* guest TSC frequency, set by the backend (0 = unknown) */
+extern char xhv_cmdline[1024];
+void xhv_set_cmdline(int argc, char **argv); /* from main(): argv joined by spaces */
 void time_scale(uint64_t hz, uint32_t *mul_frac, int8_t *shift);
 
 #endif

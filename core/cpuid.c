@@ -1,4 +1,5 @@
 /* cpuid.c: the Xen hypervisor CPUID leaves (0x40000000 + 0..5) as xhv presents them. */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -6,6 +7,13 @@
 
 uint32_t xhv_tsc_khz;
 char xhv_cmdline[1024];
+
+void xhv_set_cmdline(int argc, char **argv)
+{
+    for (int i = 0, n = 0; i < argc && n < (int)sizeof(xhv_cmdline) - 1; i++)
+        n += snprintf(xhv_cmdline + n, sizeof(xhv_cmdline) - (size_t)n, "%s%s", i ? " " : "",
+                      argv[i]);
+}
 const struct accel_ops *xhv_accel;
 
 /* ns = ((tsc << shift) * mul_frac) >> 32, as Xen's set_time_scale() computes it. */

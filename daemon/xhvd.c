@@ -223,7 +223,7 @@ static int startup(const struct opts *o, char *err, size_t errlen)
             return -1;
         xs_bound = true;
     } else {
-        xhv_log(LOG_WARN, "xhvd: xenstore is not built in: no socket at %s", xs_path);
+        xhv_log(LOG_WARN, "xhvd: no memory for the xenstore store: no socket at %s", xs_path);
     }
     if (server_init(ctl_fd, xs_fd, err, errlen) < 0)
         return -1;
@@ -250,9 +250,7 @@ int main(int argc, char **argv)
     char err[512] = "";
     int notify = -1, rc, sig;
 
-    for (int i = 0, n = 0; i < argc && n < (int)sizeof(xhv_cmdline) - 1; i++)
-        n += snprintf(xhv_cmdline + n, sizeof(xhv_cmdline) - (size_t)n, "%s%s", i ? " " : "",
-                      argv[i]);
+    xhv_set_cmdline(argc, argv);
     if ((rc = parse_args(argc, argv, &o)))
         return rc - 1;
     xhv_log_level = (o.foreground ? LOG_INFO : LOG_WARN) + o.verbose;

@@ -6,12 +6,7 @@
 #include "core/core.h"
 #include "daemon/xhvd.h"
 
-#if __has_include("xenstore/xs_server.h")
 #include "xenstore/xs_server.h"
-#define XHV_HAVE_XS_SERVER 1
-#endif
-
-#ifdef XHV_HAVE_XS_SERVER
 
 struct xs_host_conn {
     struct ev_source ev; /* first: epoll's data.ptr */
@@ -121,37 +116,3 @@ void xs_host_fini(void)
         xs_store_free(store);
     store = NULL;
 }
-
-#else /* HOOK: xenstore/xs_server.h is not in the tree yet: no xenstore socket is served. */
-
-bool xs_host_init(void)
-{
-    return false;
-}
-
-bool xs_host_conn_new(int fd)
-{
-    (void)fd;
-    return false;
-}
-
-void xs_host_event(struct ev_source *s, uint32_t events)
-{
-    (void)s, (void)events;
-}
-
-void xs_host_fini(void)
-{
-}
-
-unsigned xs_host_conn_count(void)
-{
-    return 0;
-}
-
-void xs_host_fire_special(const char *name)
-{
-    (void)name;
-}
-
-#endif
