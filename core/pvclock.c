@@ -112,14 +112,17 @@ void force_update_domain_system_time(struct domain *d)
         force_update_vcpu_system_time(d->vcpu[i]);
 }
 
-void vcpu_time_refresh(struct vcpu *v)
+void vcpu_time_refresh(struct vcpu *v, bool force)
 {
     const struct accel_ops *ops = v->domain->accel_ops;
     int64_t off;
 
     if (ops->vcpu_tsc_offset && ops->vcpu_tsc_offset(v, &off) == 0)
         __atomic_store_n(&v->tsc_offset, off, __ATOMIC_RELAXED);
-    force_update_vcpu_system_time(v);
+    if (force)
+        force_update_vcpu_system_time(v);
+    else
+        update_vcpu_system_time(v);
 }
 
 /* ---- wallclock ---- */
@@ -216,7 +219,8 @@ uint64_t time_calibration_epoch;
 void vcpu_time_resync(struct vcpu *v)
 {
     v->tsc_epoch = __atomic_load_n(&time_calibration_epoch, __ATOMIC_ACQUIRE);
-    vcpu_time_refresh(v);
+    vcpu_time_refresh(v, false); /* the calibration thread has written this epoch's stamp:
+                                  * rewrite it only if the offset moved */
 }
 
 static pthread_mutex_t calib_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -295,5 +299,6 @@ static void calibration_start(void)
 void vcpu_time_start(struct vcpu *v)
 {
     pthread_once(&calib_once, calibration_start);
-    vcpu_time_resync(v);
+    v->tsc_epoch = __atomic_load_n(&time_calibration_epoch, __ATOMIC_ACQUIRE);
+    vcpu_time_refresh(v, true);
 }

@@ -42,9 +42,10 @@ void wallclock_base(uint64_t *sec, uint32_t *nsec, uint64_t *generation);
 void update_vcpu_system_time(struct vcpu *v);
 void force_update_vcpu_system_time(struct vcpu *v);
 void force_update_domain_system_time(struct domain *d);
-/* Re-read v's TSC offset from the backend, then force its pvclock. v must not be running on
- * another thread (its own thread, or not started / offline). */
-void vcpu_time_refresh(struct vcpu *v);
+/* Re-read v's TSC offset from the backend, then rewrite its pvclock (force: even if its
+ * contents did not change). v must not be running on another thread (its own thread, or not
+ * started / offline). */
+void vcpu_time_refresh(struct vcpu *v, bool force);
 /* v is about to run guest code (its own thread): read its TSC offset, force its pvclock,
  * make sure the calibration thread runs. */
 void vcpu_time_start(struct vcpu *v);

@@ -94,7 +94,7 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
     pthread_mutex_unlock(&d->lock);
     if (rc == 0) {
         vcpu_mark_events_pending(t); /* the upcall for the spurious event (map_vcpu_info()) */
-        vcpu_time_refresh(t);        /* force_update_vcpu_system_time(); t is v or not running */
+        vcpu_time_refresh(t, true);  /* force_update_vcpu_system_time(); t is v or not running */
     }
     return rc;
 }

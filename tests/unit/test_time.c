@@ -77,7 +77,7 @@ TEST(pvclock_legacy_slot)
     struct vcpu *v = d->vcpu[1];
     struct time_record r;
     fake_vcpu_of(v)->tsc_offset = -123456789;
-    vcpu_time_refresh(v);
+    vcpu_time_refresh(v, true);
     CHECK_EQ(fake_vcpu_of(v)->tsc_offset_reads, 1);
     time_record_get(&r);
     struct vcpu_time_info t = legacy_time(d, 1);
