@@ -48,18 +48,8 @@ static int fail(struct build *b, const char *fmt, ...)
 static int read_image(struct build *b, const char *path, const char *what, uint8_t **buf,
                       size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    long n = -1;
-    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (*buf = malloc(n ? (size_t)n : 1)) && fread(*buf, 1, (size_t)n, f) == (size_t)n) {
-        fclose(f);
-        *len = (size_t)n;
-        return 0;
-    }
-    int e = errno ? errno : EIO;
-    if (f)
-        fclose(f);
-    return fail(b, "cannot read %s %s: %s", what, path, strerror(e));
+    int e = xl_read_file(path, buf, len);
+    return e ? fail(b, "cannot read %s %s: %s", what, path, strerror(e)) : 0;
 }
 
 /* ---- createdomain (under the name lock) ---- */

@@ -24,19 +24,12 @@ struct run_opts {
 /* Read a whole file; NULL with a one-line message on failure. */
 static uint8_t *read_file(const char *path, size_t *len, const char *what)
 {
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    long n;
-    if (!f || fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) ||
-        !(buf = malloc(n ? (size_t)n : 1)) || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "xhv: cannot read %s %s: %s\n", what, path, strerror(errno ? errno : EIO));
-        free(buf);
-        if (f)
-            fclose(f);
+    uint8_t *buf;
+    int e = xl_read_file(path, &buf, len);
+    if (e) {
+        fprintf(stderr, "xhv: cannot read %s %s: %s\n", what, path, strerror(e));
         return NULL;
     }
-    fclose(f);
-    *len = (size_t)n;
     return buf;
 }
 

@@ -279,6 +279,24 @@ static void index_clear(struct xl_ctx *ctx, const char *name, uint32_t domid)
     free(v);
 }
 
+int xl_read_file(const char *path, uint8_t **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *b = NULL;
+    long n = -1;
+    if (f && fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (b = malloc(n ? (size_t)n : 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
+        fclose(f);
+        *buf = b, *len = (size_t)n;
+        return 0;
+    }
+    int e = errno ? errno : EIO;
+    free(b);
+    if (f)
+        fclose(f);
+    return e;
+}
+
 int xl_name_to_domid(struct xl_ctx *ctx, const char *name, uint32_t *domid)
 {
     return index_lookup(ctx, name, domid) == 0 ? 0 : name_scan(ctx, name, domid);

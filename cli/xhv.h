@@ -80,6 +80,8 @@ char *xl_domid_to_name(struct xl_ctx *ctx, uint32_t domid);
 /* 0 and *domid if a live domain has this name, -1 otherwise (xhv's name index, else every
  * domain's name as libxl_name_to_domid()). */
 int xl_name_to_domid(struct xl_ctx *ctx, const char *name, uint32_t *domid);
+/* Read a whole file (a kernel, a module): 0 and a malloc'd *buf of *len bytes, or an errno. */
+int xl_read_file(const char *path, uint8_t **buf, size_t *len);
 /* The check for a new name (create, rename; caller holds xl_lock()): names that xhv
  * indexes are looked up in the index only (names set by xhv's toolstack); others by a scan. */
 int xl_name_in_use(struct xl_ctx *ctx, const char *name, uint32_t *domid);
