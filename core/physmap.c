@@ -178,6 +178,13 @@ static unsigned ext_search(const struct physmap *p, uint64_t gfn)
     return lo;
 }
 
+/* The extent that maps gfn, or NULL (a hole). Lock held. */
+static const struct p2m_extent *ext_find(const struct physmap *p, uint64_t gfn)
+{
+    unsigned i = ext_search(p, gfn);
+    return i < p->nr_ext && p->ext[i].gfn <= gfn ? &p->ext[i] : NULL;
+}
+
 /* Add a new extent (already known not to overlap), with its own backend slot; an extent of
  * another domain's memory takes a reference on it. */
 static int ext_add_mem(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t off, enum p2m_type t,
@@ -293,16 +300,14 @@ int p2m_remove(struct domain *d, uint64_t gfn, uint64_t nr, uint64_t *freed)
 int p2m_lookup(struct domain *d, uint64_t gfn, struct p2m_entry *out)
 {
     struct physmap *p = &d->p2m;
-    int rc = -XEN_EFAULT;
     pthread_mutex_lock(&p->lock);
-    unsigned i = ext_search(p, gfn);
-    if (i < p->nr_ext && p->ext[i].gfn <= gfn) {
-        out->hva = ext_hva(p, &p->ext[i]) + ((gfn - p->ext[i].gfn) << PAGE_SHIFT);
-        out->type = p->ext[i].type;
-        rc = 0;
+    const struct p2m_extent *e = ext_find(p, gfn);
+    if (e) {
+        out->hva = ext_hva(p, e) + ((gfn - e->gfn) << PAGE_SHIFT);
+        out->type = e->type;
     }
     pthread_mutex_unlock(&p->lock);
-    return rc;
+    return e ? 0 : -XEN_EFAULT;
 }
 
 uint64_t p2m_max_gfn(struct domain *d)
@@ -430,16 +435,14 @@ int p2m_set_foreign(struct domain *d, uint64_t gfn, struct domain *src, uint64_t
 int p2m_lookup_off(struct domain *d, uint64_t gfn, uint64_t *memfd_off, enum p2m_type *t)
 {
     struct physmap *p = &d->p2m;
-    int rc = -XEN_EFAULT;
     pthread_mutex_lock(&p->lock);
-    unsigned i = ext_search(p, gfn);
-    if (i < p->nr_ext && p->ext[i].gfn <= gfn) {
-        *memfd_off = p->ext[i].memfd_off + ((gfn - p->ext[i].gfn) << PAGE_SHIFT);
-        *t = p->ext[i].type;
-        rc = 0;
+    const struct p2m_extent *e = ext_find(p, gfn);
+    if (e) {
+        *memfd_off = e->memfd_off + ((gfn - e->gfn) << PAGE_SHIFT);
+        *t = e->type;
     }
     pthread_mutex_unlock(&p->lock);
-    return rc;
+    return e ? 0 : -XEN_EFAULT;
 }
 
 int physmap_init(struct domain *d, uint64_t ram_bytes)
