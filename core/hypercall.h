@@ -48,5 +48,8 @@ long memop_remove_from_physmap(struct vcpu *v, uint64_t arg);
 
 /* shared_info helpers (core/memory_op.c) */
 int shared_info_map(struct domain *d, uint64_t gfn);
+/* Unmap [gfn, gfn+nr) of t, uncharge freed RAM, forget a shared_info GFN in the range;
+ * t->memop_lock held. 0 or p2m_remove()'s error. */
+int unmap_range(struct domain *t, uint64_t gfn, uint64_t nr);
 
 #endif

@@ -107,7 +107,7 @@ static uint64_t mapped_prefix(struct domain *t, uint64_t gfn, uint64_t nr)
 
 /* Unmap [gfn, gfn+nr), uncharging the RAM freed and forgetting shared_info if it was there.
  * t->memop_lock held. */
-static int unmap_range(struct domain *t, uint64_t gfn, uint64_t nr)
+int unmap_range(struct domain *t, uint64_t gfn, uint64_t nr)
 {
     uint64_t freed = 0;
     int rc = p2m_remove(t, gfn, nr, &freed);

@@ -98,7 +98,6 @@ long memop_remove_from_physmap(struct vcpu *v, uint64_t arg)
 {
     struct xen_remove_from_physmap x;
     struct p2m_entry e;
-    uint64_t freed = 0;
     long rc;
     if (copy_struct_from_guest(v, &x, arg, &xlat_xen_remove_from_physmap))
         return -XEN_EFAULT;
@@ -107,10 +106,7 @@ long memop_remove_from_physmap(struct vcpu *v, uint64_t arg)
         return -XEN_ESRCH;
     if ((rc = xsm_target(v, t)) == 0) {
         pthread_mutex_lock(&t->memop_lock);
-        rc = p2m_lookup(t, x.gpfn, &e) ? -XEN_ENOENT : p2m_remove(t, x.gpfn, 1, &freed);
-        __atomic_fetch_sub(&t->tot_pages, freed, __ATOMIC_RELAXED);
-        if (rc == 0 && t->shared_info_gfn == x.gpfn)
-            t->shared_info_gfn = INVALID_GFN;
+        rc = p2m_lookup(t, x.gpfn, &e) ? -XEN_ENOENT : unmap_range(t, x.gpfn, 1);
         pthread_mutex_unlock(&t->memop_lock);
     }
     rcu_unlock_domain(t);
