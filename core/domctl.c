@@ -375,12 +375,13 @@ static long domctl_locked(struct vcpu *v, struct domain *d, struct xen_domctl *o
     }
 }
 
-/* Ops that may wait for d's vCPUs, outside domctl_lock. Consumes the reference on d for
- * destroydomain (*dp = NULL). */
-static long domctl_unlocked(struct vcpu *v, struct domain **dp, struct xen_domctl *op,
+/* Ops that may wait for d's vCPUs run outside domctl_lock; every other op runs under it.
+ * Consumes the reference on d for destroydomain (*dp = NULL). */
+static long domctl_dispatch(struct vcpu *v, struct domain **dp, struct xen_domctl *op,
                             bool *copyback)
 {
     struct domain *d = *dp;
+    long rc;
 
     switch (op->cmd) {
     case XEN_DOMCTL_destroydomain:
@@ -393,24 +394,14 @@ static long domctl_unlocked(struct vcpu *v, struct domain **dp, struct xen_domct
     case XEN_DOMCTL_gethvmcontext:
     case XEN_DOMCTL_sethvmcontext:
         return domctl_hvmcontext(v, d, op, copyback);
-    default: /* XEN_DOMCTL_{get,set}vcpucontext */
-        return domctl_vcpucontext(v, d, op);
-    }
-}
-
-static bool domctl_waits(uint32_t cmd)
-{
-    switch (cmd) {
-    case XEN_DOMCTL_destroydomain:
-    case XEN_DOMCTL_pausedomain:
-    case XEN_DOMCTL_unpausedomain:
-    case XEN_DOMCTL_gethvmcontext:
-    case XEN_DOMCTL_sethvmcontext:
     case XEN_DOMCTL_getvcpucontext:
     case XEN_DOMCTL_setvcpucontext:
-        return true;
+        return domctl_vcpucontext(v, d, op);
     default:
-        return false;
+        pthread_mutex_lock(&domctl_lock);
+        rc = domctl_locked(v, d, op, copyback);
+        pthread_mutex_unlock(&domctl_lock);
+        return rc;
     }
 }
 
@@ -437,13 +428,8 @@ long do_domctl(struct vcpu *v, const uint64_t args[5])
             return -XEN_ESRCH;
     }
     rc = xsm_domctl(v, d, op.cmd);
-    if (rc == 0 && domctl_waits(op.cmd)) {
-        rc = domctl_unlocked(v, &d, &op, &copyback);
-    } else if (rc == 0) {
-        pthread_mutex_lock(&domctl_lock);
-        rc = domctl_locked(v, d, &op, &copyback);
-        pthread_mutex_unlock(&domctl_lock);
-    }
+    if (rc == 0)
+        rc = domctl_dispatch(v, &d, &op, &copyback);
     if (d)
         rcu_unlock_domain(d);
     if (copyback && copy_to_guest(v, args[0], &op, sizeof(op)))
