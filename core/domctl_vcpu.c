@@ -54,9 +54,8 @@ static int bitmap_to_guest(struct vcpu *v, const struct xenctl_bitmap *b, const 
 
 static void all_cpus(cpu_set_t *s)
 {
-    unsigned n = host_nr_cpu_ids(); /* sysconf reads sysfs: once, not per CPU */
     CPU_ZERO(s);
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < host_nr_cpu_ids(); i++)
         CPU_SET(i, s);
 }
 

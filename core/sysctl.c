@@ -22,20 +22,34 @@ static pthread_mutex_t sysctl_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ---- host facts ---- */
 
+/* Both are fixed while xhv runs: worked out once (sysconf reads sysfs; CPUID may trap when
+ * xhv itself runs in a VM), then read from a cache. */
 unsigned host_nr_cpu_ids(void)
 {
-    long n = sysconf(_SC_NPROCESSORS_CONF);
-    return n < 1 ? 1 : n > CPU_SETSIZE ? CPU_SETSIZE : (unsigned)n;
+    static unsigned cached;
+    unsigned v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (!v) {
+        long n = sysconf(_SC_NPROCESSORS_CONF);
+        v = n < 1 ? 1 : n > CPU_SETSIZE ? CPU_SETSIZE : (unsigned)n;
+        __atomic_store_n(&cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
 }
 
 /* hap_paddr_bits: CPUID 0x80000008 EAX[23:16] (guest size) or [7:0], at most PADDR_BITS. */
 unsigned host_paddr_bits(void)
 {
-    unsigned a = 0, b, c, d, bits = 36;
+    static unsigned cached;
+    unsigned a = 0, b, c, d, bits = __atomic_load_n(&cached, __ATOMIC_RELAXED);
 
+    if (bits)
+        return bits;
+    bits = 36;
     if (__get_cpuid(0x80000008, &a, &b, &c, &d))
         bits = (a >> 16) & 0xff ? (a >> 16) & 0xff : a & 0xff;
-    return bits < 32 ? 36 : bits > 52 ? 52 : bits;
+    bits = bits < 32 ? 36 : bits > 52 ? 52 : bits;
+    __atomic_store_n(&cached, bits, __ATOMIC_RELAXED);
+    return bits;
 }
 
 /* One unsigned value from a sysfs file; -1 if absent. */
@@ -95,23 +109,22 @@ static uint64_t host_cpu_khz(void)
     return (uint64_t)(mhz * 1000);
 }
 
-/* Idle time of host CPU cpu in ns (idle + iowait in /proc/stat); 0 if offline. */
-static uint64_t cpu_idle_ns(unsigned cpu)
+/* Idle time in ns (idle + iowait in /proc/stat) of host CPUs 0..nr-1, read in one pass;
+ * 0 for a CPU that is offline. */
+static void cpus_idle_ns(uint64_t *out, unsigned nr)
 {
     char line[512];
-    unsigned long long idle = 0, iowait = 0;
+    unsigned long long idle, iowait;
     unsigned n;
     long hz = sysconf(_SC_CLK_TCK);
     FILE *f = fopen("/proc/stat", "r");
 
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "cpu%u %*u %*u %*u %llu %llu", &n, &idle, &iowait) == 3 && n == cpu)
-            break;
-        else
-            idle = iowait = 0;
+    memset(out, 0, nr * sizeof(*out));
+    while (f && hz > 0 && fgets(line, sizeof(line), f))
+        if (sscanf(line, "cpu%u %*u %*u %*u %llu %llu", &n, &idle, &iowait) == 3 && n < nr)
+            out[n] = (idle + iowait) * (1000000000ull / (uint64_t)hz);
     if (f)
         fclose(f);
-    return hz > 0 ? (idle + iowait) * (1000000000ull / (uint64_t)hz) : 0;
 }
 
 /* ---- XEN_SYSCTL_physinfo ---- */
@@ -282,11 +295,13 @@ static long numainfo(struct vcpu *v, struct xen_sysctl_numainfo *ni)
 static long getcpuinfo(struct vcpu *v, struct xen_sysctl_getcpuinfo *gc)
 {
     unsigned nr = host_nr_cpu_ids(), i;
+    uint64_t idle[CPU_SETSIZE]; /* host_nr_cpu_ids() <= CPU_SETSIZE */
 
     if (nr > gc->max_cpus)
         nr = gc->max_cpus;
+    cpus_idle_ns(idle, nr);
     for (i = 0; i < nr; i++) {
-        struct xen_sysctl_cpuinfo ci = {.idletime = cpu_idle_ns(i)};
+        struct xen_sysctl_cpuinfo ci = {.idletime = idle[i]};
         if (copy_to_guest(v, guest_handle_addr(gc->info) + (uint64_t)i * sizeof(ci), &ci,
                           sizeof(ci)))
             return -XEN_EFAULT;
