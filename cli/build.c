@@ -11,6 +11,7 @@
 #include "cli/build.h"
 #include "cli/ctl.h"
 #include "core/core.h"
+#include "loader/domain_build.h"
 #include "loader/loader.h"
 #include "proto/foreignmemory.h"
 #include "xenstore/xs_client.h"
@@ -304,27 +305,16 @@ static int connect_evtchn(struct build *b)
 static int load(struct build *b)
 {
     char why[200];
-    uint64_t ram = b->c->memory_mib << 20;
     struct gmap m = {.b = b, .fmem = xl_ctx_fmem(b->ctx)};
-    struct pvh_layout_in in = {
-        .ram_bytes = ram,
-        .low_ram_end = XHV_LOW_RAM_END,
-        .cmdline = b->cmdline ? b->cmdline : b->c->cmdline,
-        .module = b->ramdisk,
-        .module_len = b->ramdisk_len,
-        .kernel_lo = b->img.lowest,
-        .kernel_hi = b->img.highest,
-        .special_gfn_lo = XHV_SPECIAL_GFN(0),
-        .special_nr = X86_HVM_NR_SPECIAL_PAGES,
-    };
+    const struct pvh_build_args args = {.module = b->ramdisk,
+                                        .module_len = b->ramdisk_len,
+                                        .cmdline = b->cmdline ? b->cmdline : b->c->cmdline};
     int rc;
     if (!m.fmem)
         return fail(b, "cannot open a foreign-memory connection to xhvd: %s", strerror(errno));
     why[0] = 0;
-    rc = elf_load(&b->img, ram < XHV_LOW_RAM_END ? ram : XHV_LOW_RAM_END, gmap_write, &m, why,
+    rc = pvh_load(&b->img, &args, b->c->memory_mib << 20, gmap_write, &m, &b->layout, why,
                   sizeof(why));
-    if (rc == 0)
-        rc = pvh_build_start_info(&in, &b->layout, gmap_write, &m, why, sizeof(why));
     gmap_release(&m);
     if (rc)
         return fail(b, "%s: %s", b->c->kernel,

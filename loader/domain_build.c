@@ -50,28 +50,33 @@ static int record_memmap(struct domain *d, const struct pvh_layout_out *o)
     return 0;
 }
 
-int pvh_build_domain(struct domain *d, const struct pvh_build_args *a, char *err, size_t errlen)
+int pvh_load(const struct elf_image *img, const struct pvh_build_args *a, uint64_t ram,
+             loader_write_fn write, void *ctx, struct pvh_layout_out *out, char *err, size_t errlen)
 {
-    struct elf_image img;
-    struct pvh_layout_out out;
-    struct vcpu_init_state s;
-    uint64_t ram = d->p2m.ram_pages << PAGE_SHIFT;
-    uint64_t low_end = ram < XHV_LOW_RAM_END ? ram : XHV_LOW_RAM_END;
-    if (elf_parse(&img, a->kernel, a->kernel_len, err, errlen) ||
-        elf_load(&img, low_end, write_gpa, d, err, errlen))
-        return -1;
     struct pvh_layout_in in = {
         .ram_bytes = ram,
         .low_ram_end = XHV_LOW_RAM_END,
         .cmdline = a->cmdline,
         .module = a->module,
         .module_len = a->module_len,
-        .kernel_lo = img.lowest,
-        .kernel_hi = img.highest,
+        .kernel_lo = img->lowest,
+        .kernel_hi = img->highest,
         .special_gfn_lo = XHV_SPECIAL_GFN(0),
         .special_nr = X86_HVM_NR_SPECIAL_PAGES,
     };
-    if (pvh_build_start_info(&in, &out, write_gpa, d, err, errlen))
+    if (elf_load(img, ram < XHV_LOW_RAM_END ? ram : XHV_LOW_RAM_END, write, ctx, err, errlen))
+        return -1;
+    return pvh_build_start_info(&in, out, write, ctx, err, errlen);
+}
+
+int pvh_build_domain(struct domain *d, const struct pvh_build_args *a, char *err, size_t errlen)
+{
+    struct elf_image img;
+    struct pvh_layout_out out;
+    struct vcpu_init_state s;
+    uint64_t ram = d->p2m.ram_pages << PAGE_SHIFT;
+    if (elf_parse(&img, a->kernel, a->kernel_len, err, errlen) ||
+        pvh_load(&img, a, ram, write_gpa, d, &out, err, errlen))
         return -1;
     if (record_memmap(d, &out)) {
         snprintf(err, errlen, "out of memory");
