@@ -13,7 +13,6 @@
 
 struct xenforeignmemory_handle {
     struct xhv_chan chan;
-    pthread_mutex_t lock; /* one request at a time on the socket */
 };
 
 xenforeignmemory_handle *xhv_foreignmemory_open_path(const char *path)
@@ -21,7 +20,6 @@ xenforeignmemory_handle *xhv_foreignmemory_open_path(const char *path)
     xenforeignmemory_handle *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    pthread_mutex_init(&h->lock, NULL);
     if (xhv_chan_connect(&h->chan, path) < 0 || xhv_chan_hello(&h->chan, -1, 0, 0) < 0) {
         xenforeignmemory_close(h);
         return NULL;
@@ -45,7 +43,6 @@ int xenforeignmemory_close(xenforeignmemory_handle *fmem)
     if (!fmem)
         return 0;
     xhv_chan_close(&fmem->chan);
-    pthread_mutex_destroy(&fmem->lock);
     free(fmem);
     errno = e;
     return 0;
@@ -65,10 +62,8 @@ static struct xhv_foreign_map_reply *map_request(xenforeignmemory_handle *h, uin
     *req = (struct xhv_foreign_map){.domid = dom, .nr = n};
     for (uint32_t i = 0; i < n; i++)
         req->gfns[i] = arr[i];
-    pthread_mutex_lock(&h->lock);
     rc = xhv_chan_call(&h->chan, XHV_MSG_FOREIGN_MAP, req, xhv_foreign_map_len(n), -1, rep,
                        (uint32_t)(cap > 128 ? cap : 128), NULL, fd);
-    pthread_mutex_unlock(&h->lock);
     if (rc == 0 && rep->rc < 0) {
         errno = -rep->rc;
         rc = -1;

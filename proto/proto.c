@@ -288,6 +288,7 @@ int xhv_chan_connect(struct xhv_chan *c, const char *path)
 
     c->sock = -1;
     c->seq = 0;
+    pthread_mutex_init(&c->lock, NULL);
     if (!path)
         path = env && *env ? env : XHV_DEFAULT_SOCKET;
     if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -313,6 +314,7 @@ void xhv_chan_close(struct xhv_chan *c)
     if (c->sock >= 0)
         close(c->sock);
     c->sock = -1;
+    pthread_mutex_destroy(&c->lock);
 }
 
 /* Keep the first descriptor for the caller (if it wants one); close the others. */
@@ -336,8 +338,8 @@ static int chan_broken(struct xhv_chan *c)
     return -1;
 }
 
-int xhv_chan_call(struct xhv_chan *c, uint16_t type, const void *req, uint32_t len, int fd_in,
-                  void *rep, uint32_t rep_cap, uint32_t *rep_len, int *fd_out)
+static int chan_call(struct xhv_chan *c, uint16_t type, const void *req, uint32_t len, int fd_in,
+                     void *rep, uint32_t rep_cap, uint32_t *rep_len, int *fd_out)
 {
     uint32_t seq = ++c->seq;
     struct xhv_msg_hdr h;
@@ -373,6 +375,15 @@ int xhv_chan_call(struct xhv_chan *c, uint16_t type, const void *req, uint32_t l
     if (rep_len)
         *rep_len = h.len;
     return 0;
+}
+
+int xhv_chan_call(struct xhv_chan *c, uint16_t type, const void *req, uint32_t len, int fd_in,
+                  void *rep, uint32_t rep_cap, uint32_t *rep_len, int *fd_out)
+{
+    pthread_mutex_lock(&c->lock);
+    int rc = chan_call(c, type, req, len, fd_in, rep, rep_cap, rep_len, fd_out);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
 }
 
 int xhv_chan_hello(struct xhv_chan *c, int memfd, uint64_t buf_size, uint64_t buf_base)

@@ -17,7 +17,6 @@
 
 struct xencall_handle {
     struct xhv_chan chan;
-    pthread_mutex_t lock; /* one request at a time on the socket */
     int memfd;
     uint8_t *buf;                    /* the arena, also mapped by the daemon */
     pthread_mutex_t alloc_lock;      /* guards used[] and run[] */
@@ -51,7 +50,6 @@ static void handle_free(xencall_handle *h)
     if (h->memfd >= 0)
         close(h->memfd);
     xhv_chan_close(&h->chan);
-    pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->alloc_lock);
     free(h);
     errno = e;
@@ -64,7 +62,6 @@ xencall_handle *xhv_xencall_open_path(const char *path)
         return NULL;
     h->memfd = -1;
     h->chan.sock = -1;
-    pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->alloc_lock, NULL);
     if (xhv_chan_connect(&h->chan, path) < 0 || arena_create(h) < 0 ||
         xhv_chan_hello(&h->chan, h->memfd, ARENA_SIZE, (uint64_t)(uintptr_t)h->buf) < 0) {
@@ -108,10 +105,8 @@ static int call(xencall_handle *h, unsigned op, uint64_t a1, uint64_t a2, uint64
     } rep;
     int rc;
 
-    pthread_mutex_lock(&h->lock);
     rc = xhv_chan_call(&h->chan, XHV_MSG_HYPERCALL, &req, sizeof(req), -1, &rep, sizeof(rep), NULL,
                        NULL);
-    pthread_mutex_unlock(&h->lock);
     if (rc < 0)
         return -1;
     if (rep.r.ret < 0) {
@@ -243,10 +238,8 @@ ssize_t xhv_console_read(xencall_handle *xcall, uint16_t domid, uint64_t *index,
         cap = sizeof(struct xhv_error);
     if (!(rep = malloc(cap)))
         return -1;
-    pthread_mutex_lock(&xcall->lock);
     rc = xhv_chan_call(&xcall->chan, XHV_MSG_CONSOLE_READ, &req, sizeof(req), -1, rep,
                        (uint32_t)cap, NULL, NULL);
-    pthread_mutex_unlock(&xcall->lock);
     if (rc == 0 && rep->rc < 0)
         errno = -rep->rc;
     else if (rc == 0 && rep->len > max)

@@ -3,6 +3,7 @@
 #define XHV_PROTO_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -177,6 +178,7 @@ int xhv_recv_msg(int sock, struct xhv_msg_hdr *h, void *payload, uint32_t cap, i
 struct xhv_chan {
     int sock;
     uint32_t seq;
+    pthread_mutex_t lock; /* one request at a time on the socket (xhv_chan_call) */
 };
 /* Connect to path (NULL: $XHV_SOCKET, else XHV_DEFAULT_SOCKET): 0 or -1/errno. */
 int xhv_chan_connect(struct xhv_chan *c, const char *path);

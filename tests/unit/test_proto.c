@@ -242,7 +242,7 @@ static void *peer_main(void *arg)
 static int chan_call_against_peer(bool send_error, int64_t *ret)
 {
     int sv[2], rc;
-    struct xhv_chan c = {.seq = 100};
+    struct xhv_chan c = {.seq = 100, .lock = PTHREAD_MUTEX_INITIALIZER};
     struct xhv_hypercall hc = {.op = 17};
     struct peer p = {.send_error = send_error};
     pthread_t t;
