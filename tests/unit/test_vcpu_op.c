@@ -229,6 +229,9 @@ TEST(vcpuop_register_vcpu_info_rules)
     CHECK_EQ(register_info(v0, true, 0, 0x300, 4096 - 63), -XEN_ENXIO); /* crosses the page */
     CHECK_EQ(register_info(v0, true, 0, 0x300, 4), -XEN_ENXIO);         /* 8-aligned */
     CHECK_EQ(register_info(v0, true, 0, HOLE_GPA >> 12, 64), -XEN_EINVAL);
+    struct domain *src = fake_domain(16, 1, false); /* another domain's page mapped here */
+    CHECK_EQ(p2m_set_foreign(d, 0x200000, src, 7), 0);
+    CHECK_EQ(register_info(v0, true, 0, 0x200000, 64), -XEN_EINVAL);
     CHECK_EQ(register_info(v1, true, 0, 0x300, 64), -XEN_EINVAL); /* online and not the caller */
     CHECK_EQ(vop(v0, true, VCPUOP_register_vcpu_info, 0, HOLE_GPA), -XEN_EFAULT);
     CHECK(!v0->vcpu_info_registered);
@@ -256,6 +259,7 @@ TEST(vcpuop_register_vcpu_info_rules)
     memcpy(&sel32, area + COMPAT_vcpu_info__evtchn_pending_sel_OFF, 4);
     CHECK_EQ(sel32, ~0u);
     domain_destroy(d);
+    domain_destroy(src);
 }
 
 TEST(vcpuop_register_vcpu_info_beyond_legacy)
